@@ -1,0 +1,276 @@
+//! The node as the host sees it: processes, files and config values, from the
+//! live node or from a node root directory, behind one interface.
+
+pub mod discovery;
+mod paths;
+mod resolve;
+mod users;
+
+pub use paths::NodePath;
+
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+use std::collections::HashMap;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use thiserror::Error;
+
+/// Why the node could not answer a question.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+pub enum NodeError {
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Denied(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    TooLarge(String),
+}
+
+/// A process as found in `proc/<pid>/cmdline`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Process {
+    pub pid: u32,
+    pub binary: String,
+    pub args: Vec<String>,
+}
+
+/// What `stat` tells about a node path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    File,
+    Directory,
+    Symlink,
+    Other,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileStat {
+    pub kind: FileKind,
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub user: Option<String>,
+    pub group: Option<String>,
+}
+
+/// Config files larger than this are refused (a kubelet config is a few KiB).
+const MAX_CONFIG_BYTES: u64 = 4 << 20;
+
+/// Where the node's facts come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// This machine: `/` and `/proc`.
+    Live,
+    /// A node filesystem mounted or copied at a directory.
+    Root(PathBuf),
+}
+
+/// A node, opened for one scan. Processes are read once, when it is opened.
+pub struct Node {
+    source: Source,
+    root: Dir,
+    proc_dir: PathBuf,
+    processes: Vec<Process>,
+    users: users::Names,
+    /// Parsed config files, shared by every check of the scan.
+    configs: Mutex<HashMap<NodePath, Result<Arc<serde_json::Value>, NodeError>>>,
+}
+
+impl Node {
+    /// The live node: files under `/`, processes from `/proc`.
+    pub fn live() -> io::Result<Node> {
+        Node::open(Source::Live, None)
+    }
+
+    /// A node root directory; processes from `proc_dir`, or `DIR/proc` when not given.
+    pub fn at_root(dir: &Path, proc_dir: Option<&Path>) -> io::Result<Node> {
+        Node::open(Source::Root(dir.to_path_buf()), proc_dir)
+    }
+
+    fn open(source: Source, proc_dir: Option<&Path>) -> io::Result<Node> {
+        let root_path = match &source {
+            Source::Live => PathBuf::from("/"),
+            Source::Root(dir) => dir.clone(),
+        };
+        let meta = std::fs::metadata(&root_path)
+            .map_err(|e| io::Error::new(e.kind(), format!("node root {}: {e}", root_path.display())))?;
+        if !meta.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("node root {} is not a directory", root_path.display()),
+            ));
+        }
+        let root = Dir::open_ambient_dir(&root_path, ambient_authority())?;
+        let proc_dir = proc_dir.map_or_else(|| root_path.join("proc"), Path::to_path_buf);
+        let processes = read_processes(&proc_dir);
+        let users = users::Names::read(&root);
+        Ok(Node {
+            source,
+            root,
+            proc_dir,
+            processes,
+            users,
+            configs: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// Every process found, lowest pid first.
+    pub fn processes(&self) -> &[Process] {
+        &self.processes
+    }
+
+    /// The environment of a process.
+    pub fn environment(&self, pid: u32) -> Result<Vec<(String, String)>, NodeError> {
+        let path = self.proc_dir.join(pid.to_string()).join("environ");
+        let bytes = std::fs::read(&path).map_err(|e| io_error(&path.display().to_string(), e))?;
+        Ok(split_nul(&bytes)
+            .into_iter()
+            .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .collect())
+    }
+
+    /// Stat of a node path; symlinks are followed as long as they stay in the root.
+    pub fn stat(&self, path: &NodePath) -> Result<FileStat, NodeError> {
+        use cap_std::fs::MetadataExt;
+        let path = &resolve::resolve(&self.root, path)?;
+        let meta = self
+            .root
+            .metadata(path.relative())
+            .map_err(|e| io_error(&path.to_string(), e))?;
+        let ft = meta.file_type();
+        let kind = if ft.is_file() {
+            FileKind::File
+        } else if ft.is_dir() {
+            FileKind::Directory
+        } else if ft.is_symlink() {
+            FileKind::Symlink
+        } else {
+            FileKind::Other
+        };
+        let (uid, gid) = (meta.uid(), meta.gid());
+        Ok(FileStat {
+            kind,
+            mode: meta.mode() & 0o7777,
+            uid,
+            gid,
+            user: self.users.user(uid),
+            group: self.users.group(gid),
+        })
+    }
+
+    /// Entry names of a node directory, sorted.
+    pub fn list_dir(&self, path: &NodePath) -> Result<Vec<String>, NodeError> {
+        let path = &resolve::resolve(&self.root, path)?;
+        let entries = self
+            .root
+            .read_dir(path.relative())
+            .map_err(|e| io_error(&path.to_string(), e))?;
+        let mut names: Vec<String> = entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        Ok(names)
+    }
+
+    /// A value of a YAML or JSON file by dotted key path (`""` for the whole document).
+    pub fn config_value(&self, path: &NodePath, key: &str) -> Result<serde_json::Value, NodeError> {
+        let doc = self.config(path)?;
+        let mut value: &serde_json::Value = &doc;
+        for part in key_parts(key) {
+            value = match value {
+                serde_json::Value::Object(map) => map.get(part),
+                serde_json::Value::Array(items) => part.parse::<usize>().ok().and_then(|i| items.get(i)),
+                _ => None,
+            }
+            .ok_or_else(|| NodeError::NotFound(format!("key {key} is not set in {path}")))?;
+        }
+        Ok(value.clone())
+    }
+
+    fn config(&self, path: &NodePath) -> Result<Arc<serde_json::Value>, NodeError> {
+        let mut cache = self.configs.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(path.clone())
+            .or_insert_with(|| self.parse_config(path).map(Arc::new))
+            .clone()
+    }
+
+    fn parse_config(&self, path: &NodePath) -> Result<serde_json::Value, NodeError> {
+        use std::io::Read;
+        let real = resolve::resolve(&self.root, path)?;
+        let file = self
+            .root
+            .open(real.relative())
+            .map_err(|e| io_error(&path.to_string(), e))?;
+        let mut text = String::new();
+        file.take(MAX_CONFIG_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(|e| NodeError::Invalid(format!("{path}: {e}")))?;
+        if text.len() as u64 > MAX_CONFIG_BYTES {
+            return Err(NodeError::TooLarge(format!("{path} is larger than {MAX_CONFIG_BYTES} bytes")));
+        }
+        if text.trim().is_empty() {
+            return Ok(serde_json::Value::Null);
+        }
+        // YAML is a superset of JSON: one parser serves both.
+        serde_yaml_ng::from_str(&text)
+            .map_err(|e| NodeError::Invalid(format!("{path} is not valid YAML or JSON: {e}")))
+    }
+}
+
+/// `authentication.anonymous.enabled`, or kube-bench's `{.authentication.anonymous.enabled}`.
+fn key_parts(key: &str) -> impl Iterator<Item = &str> {
+    key.trim_start_matches('{')
+        .trim_end_matches('}')
+        .split('.')
+        .filter(|p| !p.is_empty())
+}
+
+fn io_error(what: &str, e: io::Error) -> NodeError {
+    match e.kind() {
+        io::ErrorKind::NotFound => NodeError::NotFound(format!("{what} does not exist")),
+        io::ErrorKind::NotADirectory => NodeError::NotFound(format!("{what} does not exist")),
+        // cap-std refuses a path or symlink that leads out of the root.
+        io::ErrorKind::PermissionDenied => NodeError::Denied(format!("{what}: {e}")),
+        _ => NodeError::Invalid(format!("{what}: {e}")),
+    }
+}
+
+fn split_nul(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .split(|b| *b == 0)
+        .filter(|s| !s.is_empty())
+        .map(|s| String::from_utf8_lossy(s).into_owned())
+        .collect()
+}
+
+/// Every `proc/<pid>/cmdline` with at least one argument, by pid.
+fn read_processes(proc_dir: &Path) -> Vec<Process> {
+    let Ok(entries) = std::fs::read_dir(proc_dir) else {
+        return Vec::new();
+    };
+    let mut processes: Vec<Process> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let bytes = std::fs::read(proc_dir.join(pid.to_string()).join("cmdline")).ok()?;
+            let mut argv = split_nul(&bytes).into_iter();
+            let binary = argv.next()?;
+            Some(Process {
+                pid,
+                binary,
+                args: argv.collect(),
+            })
+        })
+        .collect();
+    processes.sort_by_key(|p| p.pid);
+    processes
+}

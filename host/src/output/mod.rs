@@ -1,0 +1,42 @@
+//! Reports rendered for people (text) and tools (JSON), written atomically.
+
+mod text;
+
+pub use text::render_text;
+
+use crate::report::Report;
+use std::io::Write;
+use std::path::Path;
+
+/// Output formats of `kubecis scan`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+/// The report in a format; `color` only affects text.
+pub fn render(report: &Report, format: Format, color: bool) -> String {
+    match format {
+        Format::Text => render_text(report, color),
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(report).expect("a report always serialises");
+            s.push('\n');
+            s
+        }
+    }
+}
+
+/// Write `contents` to `path` through a temporary file in the same directory,
+/// so a reader never sees half a report and a failure leaves nothing behind.
+pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(contents.as_bytes())?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! Runs a bundle's items on a node: selection by node type, variable
+//! expansion, one sandboxed check per item, and the item's state.
+
+use crate::bundle::{Bundle, Item};
+use crate::node::discovery::{Discovery, NodeType};
+use crate::node::{Node, NodePath, Source};
+use crate::report::{CheckResult, NodeInfo, Report, SCHEMA, State};
+use crate::sandbox::{Grant, Outcome, Sandbox, SandboxError, Status};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+/// Variables a bundle may use, all filled by discovery.
+pub const KNOWN_VARIABLES: &[&str] = &[
+    "apiserver.conf",
+    "controllermanager.conf",
+    "controllermanager.kubeconfig",
+    "scheduler.conf",
+    "scheduler.kubeconfig",
+    "etcd.conf",
+    "etcd.datadir",
+    "kubelet.conf",
+    "kubelet.kubeconfig",
+    "kubelet.svc",
+    "kubelet.cafile",
+    "proxy.conf",
+    "proxy.kubeconfig",
+    "proxy.svc",
+];
+
+/// What to scan and how.
+#[derive(Debug, Clone, Default)]
+pub struct ScanOptions {
+    /// Node types to check; `None` = those the running components imply.
+    pub targets: Option<Vec<NodeType>>,
+    pub node_name: String,
+}
+
+/// Load the components a bundle needs into the sandbox.
+pub fn prepare(sandbox: &mut Sandbox, bundle: &Bundle) -> Result<(), SandboxError> {
+    let mut needed: Vec<&str> = bundle.items().filter_map(|(_, _, i)| i.check.as_deref()).collect();
+    needed.sort();
+    needed.dedup();
+    for name in needed {
+        if sandbox.has(name) {
+            continue;
+        }
+        let wasm = bundle
+            .components
+            .get(name)
+            .map(Vec::as_slice)
+            .or_else(|| crate::embedded::COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, w)| *w));
+        match wasm {
+            Some(w) => sandbox.load(name, w)?,
+            None => {
+                return Err(SandboxError::Component { name: name.to_owned(), message: "no such component".into() });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Scan a node with a bundle whose components are loaded.
+pub fn scan(bundle: &Bundle, node: Arc<Node>, sandbox: &Sandbox, options: &ScanOptions) -> Report {
+    let started = Instant::now();
+    let started_at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let discovery = Arc::new(Discovery::run(&node));
+    let (node_types, node_types_from) = match &options.targets {
+        Some(t) => (t.clone(), "given with --targets".to_owned()),
+        None => (NodeType::from_running(&discovery), "found from the running components".to_owned()),
+    };
+
+    let results: Vec<CheckResult> = bundle
+        .items()
+        .filter(|(section, _, _)| node_types.contains(&section.node_type))
+        .map(|(section, group, item)| {
+            let (state, outcome) = judge(item, &discovery, node.clone(), sandbox);
+            CheckResult {
+                id: item.id.clone(),
+                title: item.title.clone(),
+                section: section.title.clone(),
+                group: group.title.clone(),
+                node_type: section.node_type,
+                automated: item.automated,
+                scored: item.scored,
+                state,
+                expected: outcome.expected,
+                actual: outcome.actual,
+                reason: outcome.reason,
+                remediation: expand(item.remediation.trim_end(), &discovery.vars),
+            }
+        })
+        .collect();
+
+    Report {
+        schema: SCHEMA.to_owned(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        benchmark: bundle.benchmark.clone(),
+        benchmark_title: bundle.title.clone(),
+        node: NodeInfo {
+            name: options.node_name.clone(),
+            source: match node.source() {
+                Source::Live => "live".to_owned(),
+                Source::Root(dir) => format!("root:{}", dir.display()),
+            },
+            node_types,
+            node_types_from,
+            components: discovery.running.keys().map(|c| (*c).to_owned()).collect(),
+            files: discovery.vars.clone(),
+        },
+        started_at,
+        duration_ms: started.elapsed().as_millis() as u64,
+        totals: Report::count(&results),
+        results,
+    }
+}
+
+/// One item's state and evidence.
+fn judge(item: &Item, discovery: &Arc<Discovery>, node: Arc<Node>, sandbox: &Sandbox) -> (State, Outcome) {
+    let Some(component) = &item.check else {
+        let reason = item.manual.clone().unwrap_or_default();
+        return (State::Warn, Outcome { status: Status::Warn, expected: String::new(), actual: String::new(), reason });
+    };
+    let vars = &discovery.vars;
+    let settings = expand_json(&item.settings, vars).to_string();
+    let grant = Grant {
+        processes: item.grants.processes.clone(),
+        environment: item.grants.environment.clone(),
+        paths: item.grants.paths.iter().filter_map(|p| NodePath::parse(&expand(p, vars))).collect(),
+    };
+    let mut outcome = sandbox.run(component, &settings, grant, node, discovery.clone());
+    let state = match outcome.status {
+        Status::Pass => State::Pass,
+        Status::Fail if item.scored && item.automated => State::Fail,
+        Status::Fail => {
+            if outcome.reason.is_empty() {
+                outcome.reason = "did not pass; a manual or unscored item warns instead of failing".into();
+            }
+            State::Warn
+        }
+        Status::Warn => State::Warn,
+        Status::NotApplicable => State::NotApplicable,
+        Status::Error => State::Error,
+    };
+    (state, outcome)
+}
+
+/// `${name}` replaced by discovery's value; unknown names stay as written
+/// (bundles are validated against [`KNOWN_VARIABLES`] when they load).
+pub fn expand(text: &str, vars: &BTreeMap<String, String>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end) => {
+                let name = &after[..end];
+                match vars.get(name) {
+                    Some(v) => out.push_str(v),
+                    None => out.push_str(&rest[start..start + 3 + end]),
+                }
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[start..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn expand_json(value: &serde_json::Value, vars: &BTreeMap<String, String>) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Value::String(expand(s, vars)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| expand_json(v, vars)).collect()),
+        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), expand_json(v, vars))).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn expands_known_variables_and_keeps_the_rest() {
+        let vars = BTreeMap::from([("kubelet.conf".to_owned(), "/var/lib/kubelet/config.yaml".to_owned())]);
+        assert_eq!(expand("chmod 600 ${kubelet.conf}", &vars), "chmod 600 /var/lib/kubelet/config.yaml");
+        assert_eq!(expand("${nope} and ${kubelet.conf}", &vars), "${nope} and /var/lib/kubelet/config.yaml");
+        assert_eq!(expand("dangling ${kubelet", &vars), "dangling ${kubelet");
+    }
+}

@@ -1,0 +1,1311 @@
+#!/usr/bin/env python3
+"""Convert a kube-bench CIS benchmark directory into a kubecis bundle.
+
+    python3 profiles/tools/import_kube_bench.py REFERENCE_DIR OUTPUT_DIR
+        [--benchmark NAME] [--kubernetes 1.26,1.27] [--title TEXT]
+
+REFERENCE_DIR is a kube-bench version directory (e.g.
+/work/shared/reference/kube-bench/cis-1.8); OUTPUT_DIR receives bundle.yaml and
+one YAML file per section, in the schema of profiles/README.md.
+
+Only facts are taken from kube-bench: ids, titles, (Automated)/(Manual),
+scored, components, flags, config keys, environment names, files, modes,
+owners and compare values. Remediation text and manual reasons are generated
+from this script's own templates and tables.
+
+After writing, the script re-reads what it wrote and checks it against the
+reference (same sections, groups, group titles and item ids in the same order)
+and checks that every ${variable} is one listed in profiles/README.md. Use
+--verify-only to run just that check on an existing bundle.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+import textwrap
+
+import yaml
+
+SECTIONS = ["master", "etcd", "controlplane", "node", "policies"]
+
+# kube-bench version directory -> Kubernetes minor versions it targets.
+KUBERNETES = {
+    "cis-1.4": ["1.13"],
+    "cis-1.8": ["1.26"],
+    "cis-1.9": ["1.27"],
+    "cis-1.10": ["1.28"],
+    "cis-1.11": ["1.29", "1.30", "1.31"],
+    "cis-1.12": ["1.32", "1.33", "1.34"],
+}
+
+# kube-bench audit variables -> kubecis variables (profiles/README.md).
+FILE_VARS = {
+    "apiserverconf": "${apiserver.conf}",
+    "controllermanagerconf": "${controllermanager.conf}",
+    "controllermanagerkubeconfig": "${controllermanager.kubeconfig}",
+    "schedulerconf": "${scheduler.conf}",
+    "schedulerkubeconfig": "${scheduler.kubeconfig}",
+    "etcdconf": "${etcd.conf}",
+    "etcddatadir": "${etcd.datadir}",
+    "kubeletconf": "${kubelet.conf}",
+    "kubeletkubeconfig": "${kubelet.kubeconfig}",
+    "kubeletsvc": "${kubelet.svc}",
+    "kubeletcafile": "${kubelet.cafile}",
+    "proxyconf": "${proxy.conf}",
+    "proxykubeconfig": "${proxy.kubeconfig}",
+    "proxysvc": "${proxy.svc}",
+}
+
+# kube-bench binary variables -> kubecis components.
+BIN_VARS = {
+    "apiserverbin": "apiserver",
+    "controllermanagerbin": "controllermanager",
+    "schedulerbin": "scheduler",
+    "etcdbin": "etcd",
+    "kubeletbin": "kubelet",
+    "proxybin": "proxy",
+}
+
+# File a component's `key` tests are read from.
+CONFIG_VAR = {"kubelet": "${kubelet.conf}", "proxy": "${proxy.conf}"}
+
+# Where a component's flags are edited, and how it is called in prose.
+COMPONENT = {
+    "apiserver": ("kube-apiserver", "${apiserver.conf}"),
+    "controllermanager": ("kube-controller-manager", "${controllermanager.conf}"),
+    "scheduler": ("kube-scheduler", "${scheduler.conf}"),
+    "etcd": ("etcd", "${etcd.conf}"),
+    "kubelet": ("kubelet", "${kubelet.svc}"),
+    "proxy": ("kube-proxy", "${proxy.svc}"),
+}
+
+NODE_WORDS = {
+    "master": "the control plane node",
+    "etcd": "the etcd node",
+    "controlplane": "the control plane node",
+    "node": "each worker node",
+    "policies": "the cluster",
+}
+
+# Kubernetes' own value of a flag (or config key) nobody sets. Only values
+# that are certain; added to tests that compare a value.
+DEFAULTS = {
+    ("apiserver", "--anonymous-auth"): "true",
+    ("apiserver", "--profiling"): "true",
+    ("apiserver", "--authorization-mode"): "AlwaysAllow",
+    ("apiserver", "--service-account-lookup"): "true",
+    ("apiserver", "--service-account-extend-token-expiration"): "true",
+    ("controllermanager", "--profiling"): "true",
+    ("controllermanager", "--use-service-account-credentials"): "false",
+    ("controllermanager", "--bind-address"): "0.0.0.0",
+    ("scheduler", "--profiling"): "true",
+    ("scheduler", "--bind-address"): "0.0.0.0",
+    ("etcd", "--client-cert-auth"): "false",
+    ("etcd", "--peer-client-cert-auth"): "false",
+    ("etcd", "--auto-tls"): "false",
+    ("etcd", "--peer-auto-tls"): "false",
+    # Binary defaults; a kubeadm-written config file sets safer values, but a
+    # kubelet without --config (or without these keys) runs with these.
+    ("kubelet", "--anonymous-auth"): "true",
+    ("kubelet", "--authorization-mode"): "AlwaysAllow",
+    ("kubelet", "--make-iptables-util-chains"): "true",
+    ("kubelet", "--seccomp-default"): "false",
+    ("proxy", "--metrics-bind-address"): "127.0.0.1:10249",
+}
+
+# Example values used in remediation text for flags that only need to be set.
+EXAMPLES = {
+    ("apiserver", "--authorization-mode"): "Node,RBAC",
+    ("kubelet", "--authorization-mode"): "Webhook",
+    ("apiserver", "--kubelet-client-certificate"): "<path/to/kubelet-client.crt>",
+    ("apiserver", "--kubelet-client-key"): "<path/to/kubelet-client.key>",
+    ("apiserver", "--kubelet-certificate-authority"): "<path/to/kubelet-ca.crt>",
+    ("apiserver", "--service-account-key-file"): "<path/to/sa.pub>",
+    ("apiserver", "--etcd-certfile"): "<path/to/etcd-client.crt>",
+    ("apiserver", "--etcd-keyfile"): "<path/to/etcd-client.key>",
+    ("apiserver", "--etcd-cafile"): "<path/to/etcd-ca.crt>",
+    ("apiserver", "--tls-cert-file"): "<path/to/apiserver.crt>",
+    ("apiserver", "--tls-private-key-file"): "<path/to/apiserver.key>",
+    ("apiserver", "--client-ca-file"): "<path/to/ca.crt>",
+    ("apiserver", "--encryption-provider-config"): "<path/to/encryption-config.yaml>",
+    ("apiserver", "--audit-log-path"): "/var/log/kubernetes/audit.log",
+    ("apiserver", "--audit-policy-file"): "<path/to/audit-policy.yaml>",
+    ("controllermanager", "--terminated-pod-gc-threshold"): "10",
+    ("controllermanager", "--service-account-private-key-file"): "<path/to/sa.key>",
+    ("controllermanager", "--root-ca-file"): "<path/to/ca.crt>",
+    ("etcd", "--cert-file"): "<path/to/etcd-server.crt>",
+    ("etcd", "--key-file"): "<path/to/etcd-server.key>",
+    ("etcd", "--peer-cert-file"): "<path/to/etcd-peer.crt>",
+    ("etcd", "--peer-key-file"): "<path/to/etcd-peer.key>",
+    ("etcd", "--trusted-ca-file"): "<path/to/etcd-ca.crt>",
+    ("kubelet", "--client-ca-file"): "<path/to/ca.crt>",
+    ("kubelet", "--tls-cert-file"): "<path/to/kubelet.crt>",
+    ("kubelet", "--tls-private-key-file"): "<path/to/kubelet.key>",
+    ("kubelet", "--pod-max-pids"): "4096",
+    ("kubelet", "--streaming-connection-idle-timeout"): "5m",
+    ("kubelet", "--event-qps"): "50",
+}
+
+
+def norm_title(text):
+    """Title key used by the tables below: no suffix, lower case, no final dot."""
+    t = re.sub(r"\s+", " ", text).strip()
+    t = re.sub(r"\s*\((Automated|Manual)\)$", "", t)
+    return t.rstrip(".").strip().lower()
+
+
+# Items that no node-side check can judge: reason (manual:) and remediation.
+# Keyed by norm_title(); titles are stable across benchmark versions.
+MANUAL = {
+    "ensure that the --request-timeout argument is set as appropriate": (
+        "Needs a person: a suitable --request-timeout depends on the cluster's"
+        " workload, and the 60s default suits most clusters.",
+        "Only if long-running API requests time out: edit ${apiserver.conf} and,"
+        " in the kube-apiserver command, set --request-timeout to a suitable"
+        " duration, for example --request-timeout=300s.",
+    ),
+    "ensure that encryption providers are appropriately configured": (
+        "Needs a person: the encryption configuration is the file named by the"
+        " live --encryption-provider-config flag, which no bundle variable"
+        " points at.",
+        "Open the EncryptionConfiguration file given to --encryption-provider-config"
+        " in ${apiserver.conf} and make aescbc, kms or secretbox the first provider"
+        " for secrets (identity must not come first). Restart the API server and"
+        " rewrite existing secrets so they are stored encrypted, e.g.\n"
+        "kubectl get secrets -A -o json | kubectl replace -f -",
+    ),
+    "client certificate authentication should not be used for users": (
+        "Needs a person: whether people log in with client certificates depends"
+        " on how credentials are issued, which no node setting shows.",
+        "Authenticate people through an external identity provider (for example"
+        " OIDC, configured with the --oidc-* flags of the API server) and keep"
+        " client certificates for Kubernetes components.",
+    ),
+    "service account token authentication should not be used for users": (
+        "Needs a person: only an operator knows whether people use service"
+        " account tokens to log in.",
+        "Give people accounts from an external identity provider and reserve"
+        " service account tokens for workloads running in the cluster.",
+    ),
+    "bootstrap token authentication should not be used for users": (
+        "Needs a person: only an operator knows whether bootstrap tokens are"
+        " handed to people.",
+        "Use bootstrap tokens only to join nodes, delete them after use"
+        " (kubeadm token delete <id>), and authenticate people through an"
+        " external identity provider.",
+    ),
+    "ensure that the audit policy covers key security concerns": (
+        "Needs a person: the rules of the audit policy file have to be read and"
+        " weighed against the cluster's needs.",
+        "Review the file given to --audit-policy-file in ${apiserver.conf}. It should"
+        " record at least: access to Secrets, ConfigMaps and TokenReviews, at the"
+        " Metadata level only so that secret data is not written to the log;"
+        " changes to Pods and Deployments; and use of pods/exec, pods/portforward,"
+        " pods/proxy and services/proxy. Log other requests at least at the"
+        " Metadata level.",
+    ),
+    "ensure that the cluster-admin role is only used where required": (
+        "Needs the Kubernetes API: review which subjects are bound to the"
+        " cluster-admin ClusterRole.",
+        "List the ClusterRoleBindings that reference cluster-admin"
+        " (kubectl get clusterrolebindings -o wide). Give each subject that does"
+        " not need full control a narrower role, then delete its binding with"
+        " kubectl delete clusterrolebinding <name>.",
+    ),
+    "minimize access to secrets": (
+        "Needs the Kubernetes API: review which Roles and ClusterRoles allow"
+        " get, list or watch on Secrets.",
+        "Remove get, list and watch on secrets from every Role and ClusterRole"
+        " whose subjects do not strictly need them; verify with"
+        " kubectl auth can-i list secrets --as=<subject>.",
+    ),
+    "minimize wildcard use in roles and clusterroles": (
+        "Needs the Kubernetes API: review Roles and ClusterRoles for \"*\" in"
+        " their API groups, resources or verbs.",
+        "Replace every \"*\" in the rules of Roles and ClusterRoles with the"
+        " explicit API groups, resources and verbs that are needed.",
+    ),
+    "minimize access to create pods": (
+        "Needs the Kubernetes API: review which subjects may create Pods.",
+        "Remove the create verb on pods from Roles and ClusterRoles whose"
+        " subjects do not need to start Pods themselves.",
+    ),
+    "ensure that default service accounts are not actively used": (
+        "Needs the Kubernetes API: inspect the default ServiceAccount of every"
+        " namespace and the workloads that use it.",
+        "Create dedicated ServiceAccounts for workloads that call the API server,"
+        " and set automountServiceAccountToken: false on the default"
+        " ServiceAccount of each namespace.",
+    ),
+    "ensure that service account tokens are only mounted where necessary": (
+        "Needs the Kubernetes API: inspect which Pods and ServiceAccounts mount"
+        " an API token automatically.",
+        "Set automountServiceAccountToken: false on Pods and ServiceAccounts whose"
+        " containers never call the API server; a Pod's own setting overrides"
+        " its ServiceAccount's.",
+    ),
+    "avoid use of system:masters group": (
+        "Needs a person: membership of system:masters travels inside client"
+        " certificates and cannot be listed from a node or the API.",
+        "Stop issuing certificates with the system:masters organisation to people;"
+        " grant administrative rights through RBAC bindings instead and keep any"
+        " break-glass credential offline.",
+    ),
+    "limit use of the bind, impersonate and escalate permissions in the kubernetes cluster": (
+        "Needs the Kubernetes API: review Roles and ClusterRoles that grant the"
+        " bind, impersonate or escalate verbs.",
+        "Remove the bind, impersonate and escalate verbs from roles whose subjects"
+        " do not strictly need them.",
+    ),
+    "minimize access to create persistent volumes": (
+        "Needs the Kubernetes API: review which subjects may create"
+        " PersistentVolumes.",
+        "Remove the create verb on persistentvolumes from roles of subjects that"
+        " do not administer storage; let workloads use PersistentVolumeClaims.",
+    ),
+    "minimize access to the proxy sub-resource of nodes": (
+        "Needs the Kubernetes API: review which roles grant access to the"
+        " nodes/proxy subresource.",
+        "Remove rules on nodes/proxy from roles whose subjects do not need direct"
+        " access to the kubelet API.",
+    ),
+    "minimize access to the approval sub-resource of certificatesigningrequests objects": (
+        "Needs the Kubernetes API: review which roles grant access to the"
+        " certificatesigningrequests/approval subresource.",
+        "Remove update access to certificatesigningrequests/approval from roles"
+        " whose subjects should not approve certificates.",
+    ),
+    "minimize access to webhook configuration objects": (
+        "Needs the Kubernetes API: review which roles may change"
+        " validatingwebhookconfigurations or mutatingwebhookconfigurations.",
+        "Keep create, update, patch and delete on validatingwebhookconfigurations"
+        " and mutatingwebhookconfigurations for cluster administrators only.",
+    ),
+    "minimize access to the service account token creation": (
+        "Needs the Kubernetes API: review which roles grant create on the"
+        " serviceaccounts/token subresource.",
+        "Remove create access to serviceaccounts/token from roles whose subjects"
+        " do not need to mint tokens.",
+    ),
+    "ensure that the cluster has at least one active policy control mechanism in place": (
+        "Needs the Kubernetes API: check that Pod Security Admission labels or an"
+        " external policy engine cover every namespace.",
+        "Enforce Pod Security Admission (the pod-security.kubernetes.io/enforce"
+        " namespace label) or run a policy engine, covering every namespace that"
+        " holds user workloads.",
+    ),
+    "minimize the admission of privileged containers": (
+        "Needs the Kubernetes API: review admission policies and running Pods for"
+        " privileged containers.",
+        "Apply a policy (for example the baseline Pod Security Standard) to every"
+        " namespace with user workloads so that containers with"
+        " securityContext.privileged: true are rejected.",
+    ),
+    "minimize the admission of containers wishing to share the host process id namespace": (
+        "Needs the Kubernetes API: review admission policies and running Pods for"
+        " hostPID.",
+        "Apply a policy (for example the baseline Pod Security Standard) to every"
+        " namespace with user workloads so that Pods with hostPID: true are"
+        " rejected.",
+    ),
+    "minimize the admission of containers wishing to share the host ipc namespace": (
+        "Needs the Kubernetes API: review admission policies and running Pods for"
+        " hostIPC.",
+        "Apply a policy (for example the baseline Pod Security Standard) to every"
+        " namespace with user workloads so that Pods with hostIPC: true are"
+        " rejected.",
+    ),
+    "minimize the admission of containers wishing to share the host network namespace": (
+        "Needs the Kubernetes API: review admission policies and running Pods for"
+        " hostNetwork.",
+        "Apply a policy (for example the baseline Pod Security Standard) to every"
+        " namespace with user workloads so that Pods with hostNetwork: true are"
+        " rejected.",
+    ),
+    "minimize the admission of containers with allowprivilegeescalation": (
+        "Needs the Kubernetes API: review admission policies and running Pods for"
+        " allowPrivilegeEscalation.",
+        "Apply a policy (for example the restricted Pod Security Standard) to every"
+        " namespace with user workloads so that containers must set"
+        " securityContext.allowPrivilegeEscalation: false.",
+    ),
+    "minimize the admission of root containers": (
+        "Needs the Kubernetes API: review admission policies and running Pods for"
+        " containers that run as root.",
+        "Apply a policy to every namespace with user workloads that requires"
+        " runAsNonRoot: true or a runAsUser range that excludes UID 0.",
+    ),
+    "minimize the admission of containers with the net_raw capability": (
+        "Needs the Kubernetes API: review admission policies and running Pods for"
+        " the NET_RAW capability.",
+        "Apply a policy to every namespace with user workloads that rejects"
+        " containers keeping NET_RAW (the restricted Pod Security Standard requires"
+        " dropping ALL capabilities).",
+    ),
+    "minimize the admission of containers with added capabilities": (
+        "Needs the Kubernetes API: review admission policies and running Pods for"
+        " added capabilities.",
+        "Apply a policy to every namespace with user workloads that rejects"
+        " capabilities.add beyond an explicitly approved, ideally empty, list.",
+    ),
+    "minimize the admission of containers with capabilities assigned": (
+        "Needs the Kubernetes API and a person: which applications need Linux"
+        " capabilities must be judged per workload.",
+        "Where a namespace's applications need no Linux capabilities, require"
+        " containers there to set capabilities.drop: [\"ALL\"].",
+    ),
+    "minimize the admission of windows hostprocess containers": (
+        "Needs the Kubernetes API: review admission policies and running Pods for"
+        " Windows HostProcess containers.",
+        "Apply a policy to every namespace with user workloads that rejects"
+        " securityContext.windowsOptions.hostProcess: true.",
+    ),
+    "minimize the admission of hostpath volumes": (
+        "Needs the Kubernetes API: review admission policies and running Pods for"
+        " hostPath volumes.",
+        "Apply a policy to every namespace with user workloads that rejects Pods"
+        " with hostPath volumes.",
+    ),
+    "minimize the admission of containers which use hostports": (
+        "Needs the Kubernetes API: review admission policies and running Pods for"
+        " hostPort.",
+        "Apply a policy to every namespace with user workloads that rejects"
+        " containers declaring a hostPort.",
+    ),
+    "ensure that the cni in use supports networkpolicies": (
+        "Needs a person: whether the installed CNI plugin enforces NetworkPolicy"
+        " is a property of the plugin and its configuration.",
+        "Run a CNI plugin that enforces NetworkPolicy, or add another mechanism"
+        " that restricts traffic between Pods.",
+    ),
+    "ensure that all namespaces have networkpolicies defined": (
+        "Needs the Kubernetes API: list the NetworkPolicy objects of every"
+        " namespace.",
+        "Create NetworkPolicy objects in every namespace: start with a default-deny"
+        " policy, then allow the traffic each workload needs.",
+    ),
+    "prefer using secrets as files over secrets as environment variables": (
+        "Needs the Kubernetes API and a person: Pod specs must be reviewed for"
+        " Secrets passed as environment variables.",
+        "Where the application allows it, mount Secrets as volumes and read them"
+        " from files instead of using env or envFrom with secretKeyRef or"
+        " secretRef.",
+    ),
+    "consider external secret storage": (
+        "Needs a person: choosing a secret store is an architectural decision.",
+        "Evaluate a dedicated secret manager (a cloud provider's service or a"
+        " self-hosted one) for sensitive values and connect it to the cluster,"
+        " for example through the Secrets Store CSI driver.",
+    ),
+    "configure image provenance using imagepolicywebhook admission controller": (
+        "Needs a person: image provenance depends on the admission setup and the"
+        " registry policy of the cluster.",
+        "Enforce image provenance, for example with the ImagePolicyWebhook"
+        " admission plugin (--enable-admission-plugins and"
+        " --admission-control-config-file of kube-apiserver) or a policy engine"
+        " that verifies image signatures.",
+    ),
+    "create administrative boundaries between resources using namespaces": (
+        "Needs a person: how workloads are split into namespaces is an"
+        " organisational decision.",
+        "Create namespaces for separate teams, applications or environments and"
+        " put their objects in them.",
+    ),
+    "ensure that the seccomp profile is set to docker/default in your pod definitions": (
+        "Needs the Kubernetes API: the seccompProfile of every Pod spec has to be"
+        " reviewed.",
+        "Set securityContext.seccompProfile.type: RuntimeDefault (or a Localhost"
+        " profile) in Pod specs, or turn on seccompDefault in the kubelet"
+        " configuration.",
+    ),
+    "apply securitycontext to your pods and containers": (
+        "Needs the Kubernetes API and a person: a suitable security context"
+        " depends on each workload.",
+        "Give Pods and containers a securityContext: run as a non-root user, use a"
+        " read-only root filesystem, forbid privilege escalation and drop unneeded"
+        " capabilities.",
+    ),
+    "the default namespace should not be used": (
+        "Needs the Kubernetes API: list the objects created in the default"
+        " namespace.",
+        "Create workloads in dedicated namespaces; the default namespace should"
+        " hold nothing but the kubernetes Service.",
+    ),
+    # Not a kubelet flag at all: IPAddressDeny is a systemd unit directive.
+    "ensure that the --ipaddressdeny is set to any": (
+        "Needs a person: IPAddressDeny is a systemd directive of the kubelet unit,"
+        " not a kubelet flag or config key, and which addresses to allow depends"
+        " on the cluster's networks.",
+        "In the [Service] section of the kubelet unit ${kubelet.svc}, set"
+        " IPAddressDeny=any and list in IPAddressAllow the addresses that must"
+        " reach the kubelet (localhost, link-local, the pod and node networks and"
+        " the API server). Then run systemctl daemon-reload and restart the"
+        " kubelet.",
+    ),
+}
+
+# Remediation text written by hand where the templates read poorly.
+REMEDIATION = {
+    "ensure that the --token-auth-file parameter is not set":
+        "Move users of static tokens to another authentication method first. Then"
+        " edit ${apiserver.conf} on the control plane node and remove"
+        " --token-auth-file from the kube-apiserver command.",
+    "ensure that the admission control plugin eventratelimit is set":
+        "Write an admission configuration with an EventRateLimit section holding"
+        " the limits you want. Then edit ${apiserver.conf} on the control plane"
+        " node and, in the kube-apiserver command, add EventRateLimit to"
+        " --enable-admission-plugins and point --admission-control-config-file at"
+        " that configuration.",
+    "ensure that the admission control plugin securitycontextdeny is set if podsecuritypolicy is not used":
+        "Unless PodSecurityPolicy is in use, edit ${apiserver.conf} on the control"
+        " plane node and add SecurityContextDeny to --enable-admission-plugins in"
+        " the kube-apiserver command.",
+    "ensure that the admission control plugin serviceaccount is set":
+        "Edit ${apiserver.conf} on the control plane node and make sure"
+        " ServiceAccount is not listed in --disable-admission-plugins of the"
+        " kube-apiserver command (the plugin is on by default).",
+    "ensure that the admission control plugin namespacelifecycle is set":
+        "Edit ${apiserver.conf} on the control plane node and make sure"
+        " NamespaceLifecycle is not listed in --disable-admission-plugins of the"
+        " kube-apiserver command (the plugin is on by default).",
+    "ensure that the admission control plugin noderestriction is set":
+        "Make sure every kubelet authenticates with a credential in the"
+        " system:nodes group (system:node:<nodeName>). Then edit ${apiserver.conf}"
+        " on the control plane node and add NodeRestriction to"
+        " --enable-admission-plugins in the kube-apiserver command.",
+    "ensure that the --encryption-provider-config argument is set as appropriate":
+        "Write an EncryptionConfiguration file for secrets. Then edit"
+        " ${apiserver.conf} on the control plane node and, in the kube-apiserver"
+        " command, set --encryption-provider-config=<path/to/encryption-config.yaml>.",
+    "ensure that the rotatekubeletservercertificate argument is set to true":
+        "Edit ${controllermanager.conf} on the control plane node and make sure"
+        " --feature-gates of the kube-controller-manager command does not contain"
+        " RotateKubeletServerCertificate=false (the gate is on by default).",
+    "ensure that a unique certificate authority is used for etcd":
+        "Create a certificate authority used only by etcd and issue the etcd"
+        " certificates from it. Then edit ${etcd.conf} on the etcd node and, in the"
+        " etcd command, set --trusted-ca-file=<path/to/etcd-ca.crt> (or"
+        " ETCD_TRUSTED_CA_FILE when etcd is configured through its environment).",
+    "ensure that a minimal audit policy is created":
+        "Write an audit policy file for the cluster. Then edit ${apiserver.conf} on"
+        " the control plane node and, in the kube-apiserver command, set"
+        " --audit-policy-file=<path/to/audit-policy.yaml>.",
+    "verify that the rotatekubeletservercertificate argument is set to true":
+        "In the kubelet config file ${kubelet.conf}, remove"
+        " featureGates.RotateKubeletServerCertificate or set it to true; if the"
+        " kubelet takes flags, make sure --feature-gates in ${kubelet.svc} does not"
+        " contain RotateKubeletServerCertificate=false. Then restart the kubelet:\n"
+        "systemctl daemon-reload && systemctl restart kubelet",
+    "ensure that the admission control plugin alwaysadmit is not set":
+        "Edit ${apiserver.conf} on the control plane node and remove AlwaysAdmit from"
+        " --enable-admission-plugins in the kube-apiserver command (or drop the flag"
+        " if nothing else is listed).",
+    "verify that the --read-only-port argument is set to 0":
+        "In the kubelet config file ${kubelet.conf}, set readOnlyPort: 0; if the"
+        " kubelet takes flags, set --read-only-port=0 in ${kubelet.svc}. Set it"
+        " explicitly: a kubelet started without a config file serves the"
+        " unauthenticated read-only port 10255. Then restart the kubelet:\n"
+        "systemctl daemon-reload && systemctl restart kubelet",
+    "verify that if defined, the --read-only-port argument is set to 0":
+        "In the kubelet config file ${kubelet.conf}, set readOnlyPort: 0; if the"
+        " kubelet takes flags, set --read-only-port=0 in ${kubelet.svc}. Set it"
+        " explicitly: a kubelet started without a config file serves the"
+        " unauthenticated read-only port 10255. Then restart the kubelet:\n"
+        "systemctl daemon-reload && systemctl restart kubelet",
+    "ensure that the eventrecordqps argument is set to a level which ensures appropriate event capture":
+        "In the kubelet config file ${kubelet.conf}, set eventRecordQPS to a rate"
+        " that keeps the events you need (0 removes the limit, the default is 50);"
+        " if the kubelet takes flags, set --event-qps in ${kubelet.svc} instead."
+        " Then restart the kubelet:\n"
+        "systemctl daemon-reload && systemctl restart kubelet",
+    "ensure that the --rotate-certificates argument is not set to false":
+        "In the kubelet config file ${kubelet.conf}, set rotateCertificates: true;"
+        " if the kubelet takes flags, remove --rotate-certificates=false from"
+        " ${kubelet.svc} or set --rotate-certificates=true. Then restart the"
+        " kubelet:\n"
+        "systemctl daemon-reload && systemctl restart kubelet",
+    "ensure that the --streaming-connection-idle-timeout argument is not set to 0":
+        "In the kubelet config file ${kubelet.conf}, set"
+        " streamingConnectionIdleTimeout to a non-zero duration such as 5m, or"
+        " leave it out (the default is 4h); if the kubelet takes flags, do the same"
+        " with --streaming-connection-idle-timeout in ${kubelet.svc}. Then restart"
+        " the kubelet:\n"
+        "systemctl daemon-reload && systemctl restart kubelet",
+    "ensure that the kube-proxy metrics service is bound to localhost":
+        "In the kube-proxy configuration ${proxy.conf}, remove metricsBindAddress"
+        " or set it to a 127.0.0.1 address (the default is 127.0.0.1:10249); if"
+        " kube-proxy takes flags, do the same with --metrics-bind-address. Then"
+        " restart kube-proxy.",
+}
+
+# Settings fixed by hand where kube-bench's test cannot be carried over as is.
+# Each entry replaces the generated `tests`/`combine`.
+SETTINGS = {
+    # kube-bench matches the gate name as if it were a flag. Judge the
+    # --feature-gates list on the command line and the featureGates map of the
+    # config file separately; unset means the gate's default (true).
+    ("kubelet", "verify that the rotatekubeletservercertificate argument is set to true"): {
+        "combine": "and",
+        "tests": [
+            {"flag": "--feature-gates",
+             "compare": {"op": "nothave", "value": "RotateKubeletServerCertificate=false"},
+             "default": ""},
+            {"flag": "--feature-gates",
+             "key": "featureGates.RotateKubeletServerCertificate",
+             "compare": {"op": "noteq", "value": "false"},
+             "default": "true"},
+        ],
+    },
+    # kube-bench only asks for the flag to be present; the item asks for true.
+    ("kubelet", "ensure that the --seccomp-default parameter is set to true"): {
+        "tests": [
+            {"flag": "--seccomp-default", "key": "seccompDefault",
+             "compare": {"op": "eq", "value": "true"}, "default": "false"},
+        ],
+    },
+}
+
+
+class Report:
+    def __init__(self):
+        self.manual = []      # (id, title, reason)
+        self.notes = []       # (id, text)
+
+    def note(self, item_id, text):
+        self.notes.append((item_id, text))
+
+
+# ----------------------------------------------------------------- parsing
+
+
+def strip_suffix(text):
+    t = re.sub(r"\s+", " ", text).strip()
+    m = re.search(r"\s*\((Automated|Manual)\)$", t)
+    if m:
+        return t[: m.start()].strip(), m.group(1) == "Automated"
+    return t, None
+
+
+def as_str(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def jsonpath_key(path, item_id, report):
+    """'{.authentication.anonymous.enabled}' -> 'authentication.anonymous.enabled'."""
+    m = re.fullmatch(r"\{\.([A-Za-z0-9_.]+)\}", path)
+    if m:
+        return m.group(1)
+    m = re.fullmatch(r"\{range \.([A-Za-z0-9_.]+)\[:\]\}.*\{end\}", path)
+    if m:
+        report.note(item_id, f"JSONPath {path!r} (a list joined with commas) mapped to key"
+                    f" {m.group(1)!r}: the check must join the list before comparing")
+        return m.group(1)
+    raise ValueError(f"{item_id}: cannot map JSONPath {path!r}")
+
+
+def audit_component(audit):
+    m = re.search(r"\$(\w+bin)\b", audit or "")
+    return BIN_VARS.get(m.group(1)) if m else None
+
+
+def is_process_audit(audit):
+    a = (audit or "").strip()
+    return bool(re.fullmatch(r"(/bin/)?ps -(ef|fC) ?(\| ?(/bin/)?grep \$\w+bin ?\| ?(/bin/)?grep -v grep|\$\w+bin)",
+                             a))
+
+
+# ---------------------------------------------------------- conversions
+
+
+def convert_flag(check, node_type, report):
+    item_id = str(check["id"])
+    component = audit_component(check["audit"])
+    tests_in = (check.get("tests") or {}).get("test_items") or []
+    bin_op = (check.get("tests") or {}).get("bin_op") or "and"
+    title_key = norm_title(check["text"])
+    tests = []
+    uses_config = False
+    uses_env = False
+    for t in tests_in:
+        flag = str(t["flag"]).strip()
+        out = {"flag": flag}
+        if "path" in t:
+            out["key"] = jsonpath_key(t["path"], item_id, report)
+            uses_config = True
+        if "env" in t:
+            out["env"] = t["env"]
+            uses_env = True
+        if t.get("set") is False:
+            out["set"] = False
+        if "compare" in t:
+            out["compare"] = {"op": str(t["compare"]["op"]),
+                              "value": as_str(t["compare"]["value"])}
+            default = DEFAULTS.get((component, flag))
+            if default is not None and t.get("set") is not False:
+                out["default"] = default
+        tests.append(out)
+    settings = {"component": component}
+    override = SETTINGS.get((component, title_key))
+    if override:
+        tests = override["tests"]
+        bin_op = override.get("combine", "and")
+        uses_config = any("key" in t for t in tests)
+        uses_env = any("env" in t for t in tests)
+        report.note(item_id, "tests written by hand (see SETTINGS in the script)")
+    if not tests:
+        raise ValueError(f"{item_id}: process audit without tests")
+    for t in tests:
+        if not t["flag"].startswith("--"):
+            raise ValueError(f"{item_id}: test on {t['flag']!r} is not a flag; add a SETTINGS entry")
+    if uses_config:
+        if component not in CONFIG_VAR:
+            raise ValueError(f"{item_id}: config key on component {component}")
+        settings["config"] = CONFIG_VAR[component]
+        if component == "proxy" and "proxykubeconfig" in (check.get("audit_config") or ""):
+            report.note(item_id, "kube-bench reads metricsBindAddress from the kube-proxy"
+                        " kubeconfig; mapped to ${proxy.conf}, the kube-proxy config file")
+    if len(tests) > 1:
+        settings["combine"] = bin_op
+    settings["tests"] = tests
+    grants = {"processes": [component]}
+    if uses_config:
+        grants["paths"] = [settings["config"]]
+    if uses_env:
+        grants["environment"] = [component]
+    return "flag", settings, grants, flag_remediation(settings, node_type, title_key)
+
+
+def audit_paths(audit):
+    paths = []
+    for var in re.findall(r"\$(\w+)", audit):
+        v = FILE_VARS.get(var)
+        if v and v not in paths:
+            paths.append(v)
+    for lit in re.findall(r"/etc/kubernetes/[\w.-]+\.conf\b", audit):
+        if lit not in paths:
+            paths.append(lit)
+    return paths
+
+
+def convert_file(check, node_type, report):
+    item_id = str(check["id"])
+    audit = check["audit"]
+    tests_in = (check.get("tests") or {}).get("test_items") or []
+    mode = owner = None
+    for t in tests_in:
+        cmp = t.get("compare") or {}
+        if cmp.get("op") == "bitmask":
+            mode = as_str(cmp["value"])
+        elif ":" in str(t.get("flag", "")):
+            owner = str(t["flag"])
+        elif cmp.get("op") == "eq" and ":" in as_str(cmp.get("value", "")):
+            owner = as_str(cmp["value"])
+    if "permissions=%a" not in audit and "%U:%G" not in audit:
+        raise ValueError(f"{item_id}: not a stat audit")
+    settings = {}
+    grant_paths = []
+    if "cni-conf-dir" in audit:
+        dirs = [{"path": "/etc/cni/net.d", "recursive": True},
+                {"path": "/var/lib/cni/networks", "recursive": True}]
+        settings["dirs"] = dirs
+        grant_paths = [d["path"] for d in dirs]
+        report.note(item_id, "kube-bench takes the CNI directory from the kubelet's"
+                    " --cni-conf-dir (removed with dockershim); fixed dirs /etc/cni/net.d"
+                    " and /var/lib/cni/networks are used instead")
+    elif "DATA_DIR" in audit or "data-dir" in audit:
+        settings["paths"] = ["${etcd.datadir}"]
+        grant_paths = ["${etcd.datadir}"]
+    elif "CAFILE" in audit:
+        settings["paths"] = ["${kubelet.cafile}"]
+        grant_paths = ["${kubelet.cafile}"]
+    elif re.search(r"find /etc/kubernetes/pki/?", audit):
+        m = re.search(r"-name '\*(\.\w+)'", audit)
+        d = {"path": "/etc/kubernetes/pki"}
+        if m:
+            d["suffix"] = m.group(1)
+        else:
+            settings["paths"] = ["/etc/kubernetes/pki"]
+        d["recursive"] = True
+        settings["dirs"] = [d]
+        grant_paths = ["/etc/kubernetes/pki"]
+    else:
+        paths = audit_paths(audit)
+        if not paths:
+            raise ValueError(f"{item_id}: no file in audit {audit!r}")
+        settings["paths"] = paths
+        grant_paths = list(paths)
+    if mode is None and owner is None:
+        raise ValueError(f"{item_id}: stat audit without mode or owner test")
+    if mode is not None:
+        settings["mode"] = mode
+    if owner is not None:
+        settings["owner"] = owner
+    grants = {"paths": grant_paths}
+    return "file", settings, grants, file_remediation(settings, node_type)
+
+
+# ---------------------------------------------------------- remediation
+
+
+def file_remediation(settings, node_type):
+    where = NODE_WORDS[node_type]
+    lines = []
+    paths = settings.get("paths", [])
+    dirs = settings.get("dirs", [])
+    many = len(paths) + len(dirs) > 1
+    if "mode" in settings:
+        mode = settings["mode"]
+        cmds = []
+        if paths:
+            cmds.append(f"chmod {mode} " + " ".join(paths))
+        for d in dirs:
+            name = f" -name '*{d['suffix']}'" if d.get("suffix") else ""
+            cmds.append(f"find {d['path']} -type f{name} -exec chmod {mode} {{}} +")
+        lines.append(f"On {where}, remove every permission beyond {mode}"
+                     + (" from these files" if many or dirs else "") + ":")
+        lines.extend(cmds)
+    if "owner" in settings:
+        owner = settings["owner"]
+        cmds = []
+        if paths:
+            cmds.append(f"chown {owner} " + " ".join(p for p in paths))
+        for d in dirs:
+            if d.get("suffix"):
+                cmds.append(f"find {d['path']} -type f -name '*{d['suffix']}' -exec chown {owner} {{}} +")
+            elif d['path'] not in paths:
+                cmds.append(f"chown -R {owner} {d['path']}")
+            else:
+                cmds[-1] = f"chown -R {owner} {d['path']}"
+        lines.append(f"On {where}, give these files to {owner}:" if many or dirs
+                     else f"On {where}, make {owner} the owner:")
+        lines.extend(cmds)
+    if len(paths) > 1:
+        lines.append("Files that do not exist can be skipped.")
+    return "\n".join(lines) + "\n"
+
+
+def default_passes(test):
+    """Whether the default value alone satisfies the test's compare."""
+    d, cmp = test.get("default"), test.get("compare")
+    if d is None or cmp is None:
+        return None
+    op, v = cmp["op"], cmp["value"]
+    if op == "eq":
+        return d.lower() == v.lower()
+    if op == "noteq":
+        return d.lower() != v.lower()
+    if op == "has":
+        return v in d
+    if op == "nothave":
+        return v not in d
+    return None
+
+
+def flag_phrase(test, component):
+    flag = test["flag"]
+    ex = EXAMPLES.get((component, flag))
+    if test.get("set") is False:
+        return f"remove {flag}"
+    cmp = test.get("compare")
+    if not cmp:
+        return f"set {flag}={ex or '<value>'}"
+    op, v = cmp["op"], cmp["value"]
+    if op == "eq":
+        return f"set {flag}={v}"
+    if op == "noteq":
+        if v == "false":
+            return f"set {flag}=true"
+        if v == "0":
+            return f"set {flag} to a non-zero value" + (f", e.g. {flag}={ex}" if ex else "")
+        return f"set {flag} to a value other than {v}"
+    if op in ("gte", "gt"):
+        more = "or more" if op == "gte" else "or above"
+        return f"set {flag} to {v} {more}, e.g. {flag}={ex or v}"
+    if op in ("lte", "lt"):
+        less = "or less" if op == "lte" else "or below"
+        return f"set {flag} to {v} {less}, e.g. {flag}={ex or v}"
+    if op == "has":
+        return f"add {v} to {flag} (e.g. {flag}=...,{v},...)"
+    if op == "nothave":
+        if ex:
+            return f"set {flag}={ex} (any value without {v} will do)"
+        return f"make sure {flag} does not contain {v}"
+    if op == "valid_elements":
+        return f"set {flag} to a comma-separated selection of: {v.replace(',', ', ')}"
+    if op == "regex":
+        return f"set {flag} to a value matching {v}"
+    raise ValueError(f"no phrase for op {op}")
+
+
+def key_phrase(test, component):
+    key = test["key"]
+    ex = EXAMPLES.get((component, test["flag"]))
+    if test.get("set") is False:
+        return f"remove {key}"
+    cmp = test.get("compare")
+    if not cmp:
+        return f"set {key}: {ex or '<value>'}"
+    op, v = cmp["op"], cmp["value"]
+    if op == "eq":
+        return f"set {key}: {v}"
+    if op == "noteq":
+        if v == "false":
+            return f"set {key}: true"
+        if v == "0":
+            return f"set {key} to a non-zero value" + (f", e.g. {key}: {ex}" if ex else "")
+        return f"set {key} to a value other than {v}"
+    if op in ("gte", "gt"):
+        return f"set {key} to {v} {'or more' if op == 'gte' else 'or above'}"
+    if op in ("lte", "lt"):
+        return f"set {key} to {v} {'or less' if op == 'lte' else 'or below'}"
+    if op == "has":
+        return f"make {key} include {v}"
+    if op == "nothave":
+        if key == "authorization.mode":
+            return f"set {key}: Webhook"
+        return f"make sure {key} does not contain {v}"
+    if op == "valid_elements":
+        return f"list in {key} only entries from: {v.replace(',', ', ')}"
+    if op == "regex":
+        return f"set {key} to a value matching {v}"
+    raise ValueError(f"no phrase for op {op}")
+
+
+def join_phrases(tests, combine, phrase, use_key=False):
+    """One sentence fragment for a list of tests."""
+    unset = [t for t in tests if t.get("set") is False]
+    rest = [t for t in tests if t.get("set") is not False]
+    if combine == "or" and unset and rest:
+        # "absent is fine, or it must be X": recommend X when the default fails X.
+        if any(default_passes(t) is False for t in rest):
+            return " and ".join(phrase(t) for t in rest)
+        what = unset[0]["key"] if use_key else unset[0]["flag"]
+        return f"either leave {what} out or " + " or ".join(phrase(t) for t in rest)
+    sep = " or " if combine == "or" else " and "
+    return sep.join(phrase(t) for t in tests)
+
+
+def flag_remediation(settings, node_type, title_key):
+    if title_key in REMEDIATION:
+        return REMEDIATION[title_key].rstrip("\n") + "\n"
+    component = settings["component"]
+    tests = settings["tests"]
+    combine = settings.get("combine", "and")
+    binary, where_file = COMPONENT[component]
+    node = NODE_WORDS[node_type]
+    fphrase = lambda t: flag_phrase(t, component)  # noqa: E731
+    kphrase = lambda t: key_phrase(t, component)  # noqa: E731
+    if component in ("kubelet", "proxy"):
+        restart = ("systemctl daemon-reload && systemctl restart kubelet" if component == "kubelet"
+                   else "restart kube-proxy")
+        key_tests = [t for t in tests if "key" in t]
+        if key_tests and len(key_tests) == len(tests):
+            text = (f"In the {binary} config file {settings['config']}, "
+                    f"{join_phrases(tests, combine, kphrase, use_key=True)}. "
+                    f"If the {binary} is configured with flags instead, "
+                    f"{join_phrases(tests, combine, fphrase)} in {where_file}. ")
+        else:
+            text = (f"Edit {where_file} on {node} and, in the {binary} arguments, "
+                    f"{join_phrases(tests, combine, fphrase)}. ")
+        if component == "kubelet":
+            text += f"Then restart the kubelet:\n{restart}"
+        else:
+            text += "Then restart kube-proxy."
+        return text + "\n"
+    text = (f"Edit {where_file} on {node} and, in the {binary} command, "
+            f"{join_phrases(tests, combine, fphrase)}.")
+    envs = [t for t in tests if "env" in t and t.get("set") is not False]
+    if envs:
+        names = ", ".join(t["env"] for t in envs)
+        text += f" When {binary} is configured through its environment, set {names} instead."
+    if component in ("apiserver", "controllermanager", "scheduler"):
+        text += f" The kubelet restarts {binary} once the manifest is saved."
+    return text + "\n"
+
+
+
+# ---------------------------------------------------------- conversion
+
+
+def convert_check(check, node_type, report):
+    item_id = str(check["id"])
+    title, automated = strip_suffix(check["text"])
+    kind = check.get("type")
+    if automated is None:
+        # Benchmarks before v1.5 have no (Automated)/(Manual) suffix.
+        automated = kind not in ("manual", "skip")
+        report.note(item_id, f"title has no (Automated)/(Manual) suffix; automated={str(automated).lower()}"
+                    " derived from kube-bench's type")
+    item = {
+        "id": item_id,
+        "title": title,
+        "automated": automated,
+        "scored": bool(check.get("scored")),
+    }
+    key = norm_title(check["text"])
+    audit = check.get("audit") or ""
+    manual_reason = None
+    if node_type == "policies" or kind in ("manual", "skip") or not audit.strip() or "kubectl" in audit:
+        manual_reason = "manual"
+    elif key in MANUAL:
+        manual_reason = "table"
+    if manual_reason is None:
+        try:
+            if is_process_audit(audit):
+                conv = convert_flag(check, node_type, report)
+            else:
+                conv = convert_file(check, node_type, report)
+        except ValueError as e:
+            report.note(item_id, f"not convertible ({e}); made manual")
+            manual_reason = "fallback"
+        else:
+            kind_, settings, grants, remediation = conv
+            item["check"] = kind_
+            item["settings"] = settings
+            item["grants"] = grants
+            item["remediation"] = wrap(remediation)
+            return item
+    reason, remediation = MANUAL.get(key, (None, None))
+    if reason is None:
+        reason = ("Needs the Kubernetes API or a person; nothing on the node shows"
+                  " whether this holds.")
+        remediation = "Follow the benchmark's guidance for this item."
+        report.note(item_id, "no manual reason in the MANUAL table; generic text used")
+    item["manual"] = reason
+    item["remediation"] = wrap(remediation)
+    report.manual.append((item_id, title, reason))
+    return item
+
+
+def load_reference(ref_dir):
+    out = []
+    for name in SECTIONS:
+        path = os.path.join(ref_dir, name + ".yaml")
+        if os.path.exists(path):
+            with open(path) as f:
+                out.append((name, yaml.safe_load(f)))
+    if not out:
+        sys.exit(f"no section files in {ref_dir}")
+    return out
+
+
+def convert_section(name, data, report):
+    node_type = data.get("type") or name
+    section = {
+        "id": str(data["id"]),
+        "title": re.sub(r"\s+", " ", data["text"]).strip(),
+        "node_type": node_type,
+        "groups": [],
+    }
+    for g in data["groups"]:
+        group = {"id": str(g["id"]), "title": re.sub(r"\s+", " ", g["text"]).strip(), "items": []}
+        for c in g.get("checks") or []:
+            group["items"].append(convert_check(c, node_type, report))
+        section["groups"].append(group)
+    return section
+
+
+# ---------------------------------------------------------- YAML output
+
+FORCE_QUOTE = {"id", "value", "default", "mode", "owner", "suffix", "config"}
+
+
+def _plain_ok(s, flow):
+    if not s or s != s.strip() or "\n" in s or "\t" in s:
+        return False
+    if flow and not re.fullmatch(r"[A-Za-z0-9_./-]+", s):
+        return False
+    if s[0] in "?:,[]{}#&*!|>'\"%@`" or s.startswith("- "):
+        return False
+    if ": " in s or " #" in s or s.endswith(":"):
+        return False
+    try:
+        doc = f"[{s}]" if flow else f"k: {s}"
+        loaded = yaml.safe_load(doc)
+        return loaded == ([s] if flow else {"k": s})
+    except yaml.YAMLError:
+        return False
+
+
+def scalar(v, key=None, flow=False):
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    s = str(v)
+    if key not in FORCE_QUOTE and _plain_ok(s, flow):
+        return s
+    return json.dumps(s, ensure_ascii=False)
+
+
+def is_scalar(v):
+    return isinstance(v, (str, int, bool))
+
+
+def flow(v, key=None):
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {flow(x, k)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(flow(x, key) for x in v) + "]"
+    return scalar(v, key, flow=True)
+
+
+def flowable(v, key=None):
+    """Written on one line: scalar lists, scalar maps, and `dirs` entries."""
+    if isinstance(v, dict):
+        return all(is_scalar(x) for x in v.values())
+    if isinstance(v, list):
+        return all(is_scalar(x) or (key == "dirs" and isinstance(x, dict) and flowable(x))
+                   for x in v)
+    return False
+
+
+def wrap(text, width=100):
+    """Wrap long prose lines of a literal block; short lines (commands) stay as they are."""
+    out = []
+    for line in text.rstrip("\n").split("\n"):
+        if len(line) <= width:
+            out.append(line)
+        else:
+            # Keep "key: value" together (textwrap does not split at U+00A0).
+            glued = line.replace(": ", ":\u00a0")
+            out.extend(w.replace("\u00a0", " ") for w in textwrap.wrap(
+                glued, width, break_long_words=False, break_on_hyphens=False))
+    return "\n".join(out) + "\n"
+
+
+def emit_map(d, indent, lines, first_prefix=None):
+    pad = " " * indent
+    for i, (k, v) in enumerate(d.items()):
+        p = first_prefix if (i == 0 and first_prefix is not None) else pad
+        if isinstance(v, str) and "\n" in v:
+            lines.append(f"{p}{k}: |")
+            for ln in v.rstrip("\n").split("\n"):
+                lines.append(f"{pad}  {ln}".rstrip())
+        elif is_scalar(v):
+            lines.append(f"{p}{k}: {scalar(v, k)}")
+        elif (isinstance(v, list) and flowable(v, k)) or (isinstance(v, dict) and flowable(v) and k == "compare"):
+            text = f"{p}{k}: {flow(v, k)}"
+            lines.append(text)
+        elif isinstance(v, dict):
+            lines.append(f"{p}{k}:")
+            emit_map(v, indent + 2, lines)
+        elif isinstance(v, list):
+            lines.append(f"{p}{k}:")
+            for x in v:
+                if isinstance(x, dict):
+                    emit_map(x, indent + 4, lines, first_prefix=f"{pad}  - ")
+                else:
+                    lines.append(f"{pad}  - {scalar(x)}")
+        else:
+            raise TypeError(f"cannot emit {k}: {v!r}")
+
+
+def dump(doc, header=None):
+    lines = []
+    if header:
+        lines.extend("# " + h if h else "#" for h in header)
+    emit_map(doc, 0, lines)
+    text = "\n".join(lines) + "\n"
+    if yaml.safe_load(text) != doc:
+        raise AssertionError("emitted YAML does not read back as written")
+    return text
+
+
+# ---------------------------------------------------------- self-check
+
+
+def readme_variables(bundle_root):
+    readme = os.path.join(bundle_root, "README.md")
+    with open(readme) as f:
+        text = f.read()
+    # Only the variables table: rows start with "| `${".
+    found = set()
+    for line in text.splitlines():
+        if line.startswith("| `${"):
+            found.update(re.findall(r"\$\{[a-z]+\.[a-z]+\}", line))
+    if not found:
+        sys.exit(f"no variables found in {readme}")
+    return found
+
+
+def walk_strings(v):
+    if isinstance(v, dict):
+        for x in v.values():
+            yield from walk_strings(x)
+    elif isinstance(v, list):
+        for x in v:
+            yield from walk_strings(x)
+    elif isinstance(v, str):
+        yield v
+
+
+def covered(path, grants):
+    return any(path == g or path.startswith(g.rstrip("/") + "/") for g in grants)
+
+
+def verify(ref_dir, out_dir, bundle_root):
+    """Assert that out_dir holds every reference item, in order, and only known variables."""
+    allowed = readme_variables(bundle_root)
+    errors = []
+    with open(os.path.join(out_dir, "bundle.yaml")) as f:
+        bundle = yaml.safe_load(f)
+    ref = load_reference(ref_dir)
+    expected_files = [name + ".yaml" for name, _ in ref]
+    if bundle.get("sections") != expected_files:
+        errors.append(f"bundle.yaml sections {bundle.get('sections')} != {expected_files}")
+    counts = []
+    for name, data in ref:
+        with open(os.path.join(out_dir, name + ".yaml")) as f:
+            out = yaml.safe_load(f)
+        if out["id"] != str(data["id"]) or out["node_type"] != (data.get("type") or name):
+            errors.append(f"{name}: section id/node_type differ")
+        ref_groups = [(str(g["id"]), re.sub(r"\s+", " ", g["text"]).strip(),
+                       [str(c["id"]) for c in g.get("checks") or []]) for g in data["groups"]]
+        out_groups = [(g["id"], g["title"], [i["id"] for i in g["items"]]) for g in out["groups"]]
+        if ref_groups != out_groups:
+            errors.append(f"{name}: groups/items differ from the reference")
+        n_ref = sum(len(g[2]) for g in ref_groups)
+        n_out = sum(len(g[2]) for g in out_groups)
+        if n_ref != n_out:
+            errors.append(f"{name}: {n_out} items, reference has {n_ref}")
+        n_check = n_manual = 0
+        for g in out["groups"]:
+            for it in g["items"]:
+                for k in ("id", "title", "automated", "scored", "remediation"):
+                    if k not in it:
+                        errors.append(f"{it.get('id')}: missing {k}")
+                if not isinstance(it["id"], str):
+                    errors.append(f"{it['id']}: id is not a string")
+                for s in walk_strings(it):
+                    for var in re.findall(r"\$\{[^}]*\}", s):
+                        if var not in allowed:
+                            errors.append(f"{it['id']}: unknown variable {var}")
+                    if re.search(r"\$[a-z]+(conf|bin|svc|kubeconfig|cafile|datadir)\b", s):
+                        errors.append(f"{it['id']}: kube-bench variable left in {s!r}")
+                if "check" in it:
+                    n_check += 1
+                    if "manual" in it:
+                        errors.append(f"{it['id']}: both check and manual")
+                    errors.extend(verify_grants(it))
+                else:
+                    n_manual += 1
+                    if not it.get("manual"):
+                        errors.append(f"{it['id']}: no check and no manual reason")
+        counts.append((name, n_ref, n_out, n_check, n_manual))
+    return counts, errors
+
+
+def verify_grants(it):
+    errs = []
+    s, g = it["settings"], it["grants"]
+    iid = it["id"]
+    if it["check"] == "flag":
+        comp = s.get("component")
+        if comp not in BIN_VARS.values():
+            errs.append(f"{iid}: unknown component {comp}")
+        if comp not in g.get("processes", []):
+            errs.append(f"{iid}: processes grant lacks {comp}")
+        if "config" in s and not covered(s["config"], g.get("paths", [])):
+            errs.append(f"{iid}: config {s['config']} not granted")
+        if any("env" in t for t in s["tests"]) and comp not in g.get("environment", []):
+            errs.append(f"{iid}: env tests without environment grant")
+        if any("key" in t for t in s["tests"]) and "config" not in s:
+            errs.append(f"{iid}: key tests without config")
+        if len(s["tests"]) > 1 and s.get("combine") not in ("and", "or"):
+            errs.append(f"{iid}: combine missing")
+        ops = {"eq", "noteq", "gt", "gte", "lt", "lte", "has", "nothave", "regex",
+               "valid_elements", "bitmask"}
+        for t in s["tests"]:
+            c = t.get("compare")
+            if c and (c.get("op") not in ops or not isinstance(c.get("value"), str)):
+                errs.append(f"{iid}: bad compare {c}")
+            if "default" in t and not isinstance(t["default"], str):
+                errs.append(f"{iid}: default is not a string")
+    elif it["check"] == "file":
+        targets = list(s.get("paths", [])) + [d["path"] for d in s.get("dirs", [])]
+        if not targets:
+            errs.append(f"{iid}: file check without paths or dirs")
+        for p in targets:
+            if not covered(p, g.get("paths", [])):
+                errs.append(f"{iid}: {p} not granted")
+        if "mode" not in s and "owner" not in s:
+            errs.append(f"{iid}: file check without mode or owner")
+        if "mode" in s and not re.fullmatch(r"[0-7]{3,4}", s["mode"]):
+            errs.append(f"{iid}: bad mode {s['mode']}")
+    else:
+        errs.append(f"{iid}: unknown check {it['check']}")
+    return errs
+
+
+# ---------------------------------------------------------- main
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("reference", help="kube-bench version directory, e.g. .../kube-bench/cis-1.8")
+    ap.add_argument("output", help="bundle directory to write, e.g. profiles/cis-1.8")
+    ap.add_argument("--benchmark", help="bundle name (default: the reference directory's name)")
+    ap.add_argument("--kubernetes", help="comma-separated Kubernetes minor versions")
+    ap.add_argument("--title", help="bundle title")
+    ap.add_argument("--verify-only", action="store_true", help="only check an existing bundle")
+    ap.add_argument("-q", "--quiet", action="store_true", help="print only the counts")
+    args = ap.parse_args()
+
+    ref_dir = os.path.abspath(args.reference)
+    out_dir = os.path.abspath(args.output)
+    # profiles/ (holds README.md with the variable table) is this script's parent's parent.
+    bundle_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    name = args.benchmark or os.path.basename(ref_dir.rstrip("/"))
+
+    if not args.verify_only:
+        if args.kubernetes:
+            kube = [v.strip() for v in args.kubernetes.split(",") if v.strip()]
+        elif name in KUBERNETES:
+            kube = KUBERNETES[name]
+        else:
+            sys.exit(f"unknown benchmark {name}: pass --kubernetes")
+        m = re.fullmatch(r"cis-(\d+)\.(\d+)", name)
+        title = args.title or (f"CIS Kubernetes Benchmark v{m.group(1)}.{m.group(2)}.0" if m else name)
+        report = Report()
+        ref = load_reference(ref_dir)
+        os.makedirs(out_dir, exist_ok=True)
+        header = [f"Generated by profiles/tools/import_kube_bench.py from kube-bench {name}.",
+                  "Facts (ids, titles, flags, files, modes) come from kube-bench (Apache-2.0);",
+                  "remediation and reasons are kubecis' own. Regenerate instead of editing."]
+        files = []
+        for sec_name, data in ref:
+            section = convert_section(sec_name, data, report)
+            with open(os.path.join(out_dir, sec_name + ".yaml"), "w") as f:
+                f.write(dump(section, header))
+            files.append(sec_name + ".yaml")
+        bundle = {"benchmark": name, "title": title, "kubernetes": kube, "sections": files}
+        with open(os.path.join(out_dir, "bundle.yaml"), "w") as f:
+            f.write(dump(bundle, header[:1]))
+        if not args.quiet:
+            print(f"# {name}: items made manual without a check")
+            for iid, t, reason in report.manual:
+                print(f"  {iid}  {t}")
+            print(f"# {name}: notes")
+            for iid, text in report.notes:
+                print(f"  {iid}  {text}")
+
+    counts, errors = verify(ref_dir, out_dir, bundle_root)
+    print(f"# {name}: section  reference  bundle  with-check  manual")
+    for sec, n_ref, n_out, n_check, n_manual in counts:
+        print(f"  {sec:<13} {n_ref:>9} {n_out:>7} {n_check:>11} {n_manual:>7}")
+    tot = [sum(c[i] for c in counts) for i in range(1, 5)]
+    print(f"  {'total':<13} {tot[0]:>9} {tot[1]:>7} {tot[2]:>11} {tot[3]:>7}")
+    if errors:
+        for e in errors:
+            print("ERROR:", e, file=sys.stderr)
+        sys.exit(1)
+    print(f"# {name}: self-check passed")
+
+
+if __name__ == "__main__":
+    main()
