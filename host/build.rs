@@ -27,7 +27,12 @@ fn main() {
     code.push_str("pub static COMPONENTS: &[(&str, &[u8])] = &[\n");
     for (name, package) in COMPONENTS {
         let wasm = wasm_dir.join(format!("{}.wasm", package.replace('-', "_")));
-        writeln!(code, "    ({name:?}, include_bytes!({:?})),", wasm.display().to_string()).unwrap();
+        writeln!(
+            code,
+            "    ({name:?}, include_bytes!({:?})),",
+            wasm.display().to_string()
+        )
+        .unwrap();
     }
     code.push_str("];\n\n/// Files of `profiles/`: (path relative to it, text).\n");
     code.push_str("pub static BUNDLE_FILES: &[(&str, &str)] = &[\n");
@@ -35,7 +40,12 @@ fn main() {
     collect_yaml(&root.join("profiles"), &root.join("profiles"), &mut files);
     files.sort();
     for (rel, abs) in files {
-        writeln!(code, "    ({rel:?}, include_str!({:?})),", abs.display().to_string()).unwrap();
+        writeln!(
+            code,
+            "    ({rel:?}, include_str!({:?})),",
+            abs.display().to_string()
+        )
+        .unwrap();
     }
     code.push_str("];\n");
     fs::write(out.join("embedded.rs"), code).unwrap();
@@ -51,9 +61,19 @@ fn build_checks(root: &Path) -> PathBuf {
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(root)
-        .args(["build", "--release", "--target", "wasm32-wasip2", "--target-dir"])
+        .args([
+            "build",
+            "--release",
+            "--target",
+            "wasm32-wasip2",
+            "--target-dir",
+        ])
         .arg(&target_dir);
-    for package in COMPONENTS.iter().map(|(_, p)| *p).chain(TEST_COMPONENTS.iter().copied()) {
+    for package in COMPONENTS
+        .iter()
+        .map(|(_, p)| *p)
+        .chain(TEST_COMPONENTS.iter().copied())
+    {
         cmd.args(["-p", package]);
     }
     // What the outer build set for itself must not leak into the wasm build.
@@ -86,13 +106,19 @@ fn build_checks(root: &Path) -> PathBuf {
 }
 
 fn collect_yaml(base: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
-    let Ok(entries) = fs::read_dir(dir) else { return };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
             collect_yaml(base, &path, out);
         } else if path.extension().is_some_and(|e| e == "yaml") {
-            let rel = path.strip_prefix(base).unwrap().to_string_lossy().replace('\\', "/");
+            let rel = path
+                .strip_prefix(base)
+                .unwrap()
+                .to_string_lossy()
+                .replace('\\', "/");
             out.push((rel, path));
         }
     }

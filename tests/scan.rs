@@ -1,0 +1,82 @@
+//! End-to-end scans of the node fixtures under tests/nodes: every item's state
+//! must be what its node.yaml expects.
+
+#[path = "support/fixture.rs"]
+mod fixture;
+
+use kubecis::bundle::Library;
+use kubecis::node::Node;
+use kubecis::report::Report;
+use kubecis::sandbox::{Cache, Limits, Sandbox};
+use kubecis::scan::{self, ScanOptions};
+use std::sync::Arc;
+
+/// Materialise a fixture and scan it with cis-1.8.
+fn scan_fixture(name: &str) -> (fixture::Fixture, Report) {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let fx = fixture::materialise(&fixture::nodes_dir().join(name), &root);
+    let library = Library::load(None).unwrap();
+    let bundle = library.get("cis-1.8").unwrap();
+    let mut sandbox = Sandbox::new(
+        Limits::default(),
+        Some(Cache::new(tmp.path().join("cache"))),
+    )
+    .unwrap();
+    scan::prepare(&mut sandbox, bundle).unwrap();
+    let node = Arc::new(Node::at_root(&root, None).unwrap());
+    let options = ScanOptions {
+        targets: None,
+        node_name: name.to_owned(),
+    };
+    (fx, scan::scan(bundle, node, &sandbox, &options))
+}
+
+/// Every expected state, all mismatches reported at once.
+fn assert_expected(name: &str) {
+    let (fx, report) = scan_fixture(name);
+    assert!(
+        fx.expected.len() >= 100,
+        "{name}: node.yaml should list every item"
+    );
+    let mut wrong = Vec::new();
+    for (id, want) in &fx.expected {
+        let got = report
+            .result(id)
+            .map(|r| r.state.as_str())
+            .unwrap_or("notApplicable");
+        let got_detail = report
+            .result(id)
+            .map(|r| format!("{} | {}", r.actual, r.reason))
+            .unwrap_or_default();
+        if got != want {
+            wrong.push(format!("{id}: expected {want}, got {got} ({got_detail})"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{name}: {} items differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn kubeadm_control_plane() {
+    assert_expected("kubeadm-control-plane");
+}
+
+#[test]
+fn hardened_control_plane() {
+    assert_expected("hardened-control-plane");
+}
+
+#[test]
+fn misconfigured_control_plane() {
+    assert_expected("misconfigured-control-plane");
+}
+
+#[test]
+fn kubeadm_worker() {
+    assert_expected("kubeadm-worker");
+}

@@ -18,7 +18,10 @@ pub enum BundleError {
 }
 
 fn invalid(file: &str, message: impl Into<String>) -> BundleError {
-    BundleError::Invalid { file: file.to_owned(), message: message.into() }
+    BundleError::Invalid {
+        file: file.to_owned(),
+        message: message.into(),
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -92,9 +95,11 @@ pub struct Grants {
 impl Bundle {
     /// Every item with its section.
     pub fn items(&self) -> impl Iterator<Item = (&Section, &Group, &Item)> {
-        self.sections
-            .iter()
-            .flat_map(|s| s.groups.iter().flat_map(move |g| g.items.iter().map(move |i| (s, g, i))))
+        self.sections.iter().flat_map(|s| {
+            s.groups
+                .iter()
+                .flat_map(move |g| g.items.iter().map(move |i| (s, g, i)))
+        })
     }
 
     /// Parse a bundle from its files; `read` returns a file's text by name.
@@ -109,7 +114,10 @@ impl Bundle {
         if manifest.benchmark != dir_name {
             return Err(invalid(
                 &manifest_file,
-                format!("benchmark {:?} does not match its directory {dir_name:?}", manifest.benchmark),
+                format!(
+                    "benchmark {:?} does not match its directory {dir_name:?}",
+                    manifest.benchmark
+                ),
             ));
         }
         let mut sections = Vec::new();
@@ -122,7 +130,8 @@ impl Bundle {
                 if !ids.insert(item.id.clone()) {
                     return Err(invalid(&file, format!("item {} appears twice", item.id)));
                 }
-                validate(item, known_components).map_err(|m| invalid(&file, format!("item {}: {m}", item.id)))?;
+                validate(item, known_components)
+                    .map_err(|m| invalid(&file, format!("item {}: {m}", item.id)))?;
             }
             sections.push(section);
         }
@@ -143,7 +152,10 @@ fn validate(item: &Item, components: &HashSet<String>) -> Result<(), String> {
         (Some(c), _) if !components.contains(c) => {
             let mut known: Vec<_> = components.iter().cloned().collect();
             known.sort();
-            return Err(format!("unknown check component {c:?} (known: {})", known.join(", ")));
+            return Err(format!(
+                "unknown check component {c:?} (known: {})",
+                known.join(", ")
+            ));
         }
         _ => {}
     }
@@ -161,7 +173,9 @@ fn validate(item: &Item, components: &HashSet<String>) -> Result<(), String> {
 
 /// The `${name}` variables a text uses.
 pub fn variables(text: &str) -> impl Iterator<Item = &str> {
-    text.split("${").skip(1).filter_map(|rest| rest.split_once('}').map(|(v, _)| v))
+    text.split("${")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(v, _)| v))
 }
 
 /// Every bundle kubecis knows: the built-in ones and those of `--bundle-dir`.
@@ -173,8 +187,10 @@ impl Library {
     /// The bundles embedded in the binary, plus those under `extra` (which win
     /// on a name clash). A bundle directory may ship `components/<name>.wasm`.
     pub fn load(extra: Option<&Path>) -> Result<Library, BundleError> {
-        let known: HashSet<String> =
-            crate::embedded::COMPONENTS.iter().map(|(n, _)| (*n).to_owned()).collect();
+        let known: HashSet<String> = crate::embedded::COMPONENTS
+            .iter()
+            .map(|(n, _)| (*n).to_owned())
+            .collect();
         let mut bundles = Vec::new();
         let mut names: Vec<&str> = crate::embedded::BUNDLE_FILES
             .iter()
@@ -193,7 +209,8 @@ impl Library {
             bundles.push(Bundle::parse(name, &read, &known)?);
         }
         if let Some(dir) = extra {
-            let entries = std::fs::read_dir(dir).map_err(|e| BundleError::Io(dir.to_path_buf(), e))?;
+            let entries =
+                std::fs::read_dir(dir).map_err(|e| BundleError::Io(dir.to_path_buf(), e))?;
             let mut dirs: Vec<PathBuf> = entries
                 .filter_map(Result::ok)
                 .map(|e| e.path())
@@ -201,10 +218,17 @@ impl Library {
                 .collect();
             dirs.sort();
             if dirs.is_empty() {
-                return Err(invalid(&dir.display().to_string(), "holds no <benchmark>/bundle.yaml"));
+                return Err(invalid(
+                    &dir.display().to_string(),
+                    "holds no <benchmark>/bundle.yaml",
+                ));
             }
             for bundle_dir in dirs {
-                let name = bundle_dir.file_name().unwrap().to_string_lossy().into_owned();
+                let name = bundle_dir
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 let components = read_components(&bundle_dir.join("components"))?;
                 let mut local_known = known.clone();
                 local_known.extend(components.keys().cloned());
@@ -231,7 +255,12 @@ impl Library {
             .find(|b| b.benchmark.eq_ignore_ascii_case(name))
             .ok_or_else(|| BundleError::Unknown {
                 name: name.to_owned(),
-                known: self.bundles.iter().map(|b| b.benchmark.as_str()).collect::<Vec<_>>().join(", "),
+                known: self
+                    .bundles
+                    .iter()
+                    .map(|b| b.benchmark.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             })
     }
 }

@@ -15,7 +15,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Parser)]
-#[command(name = "kubecis", version, about = "CIS Kubernetes Benchmark checks, each in its own WebAssembly sandbox")]
+#[command(
+    name = "kubecis",
+    version,
+    about = "CIS Kubernetes Benchmark checks, each in its own WebAssembly sandbox"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -109,7 +113,11 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let color = match args.color.as_str() {
         "always" => true,
         "never" => false,
-        "auto" => args.output.is_none() && std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        "auto" => {
+            args.output.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none()
+        }
         other => bail!("--color takes auto, always or never, not {other:?}"),
     };
 
@@ -124,21 +132,29 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         memory_bytes: args.check_memory_mib.max(1) << 20,
         ..Limits::default()
     };
-    let cache = if args.no_cache { None } else { args.cache_dir.clone().or_else(Cache::default_dir).map(Cache::new) };
+    let cache = if args.no_cache {
+        None
+    } else {
+        args.cache_dir
+            .clone()
+            .or_else(Cache::default_dir)
+            .map(Cache::new)
+    };
     let mut sandbox = Sandbox::new(limits, cache)?;
     scan::prepare(&mut sandbox, bundle)?;
 
     let node_name = args.node_name.clone().unwrap_or_else(host_name);
     let options = ScanOptions { targets, node_name };
     let report = scan::scan(bundle, Arc::new(node), &sandbox, &options);
-    if report.results.is_empty() {
+    if report.node.node_types.is_empty() {
         bail!(
             "no Kubernetes component runs on this node, so no item applies; scan a node root with --root DIR or name the node types with --targets"
         );
     }
     let text = output::render(&report, args.format, color);
     match &args.output {
-        Some(path) => output::write_atomically(path, &text).with_context(|| format!("writing {}", path.display()))?,
+        Some(path) => output::write_atomically(path, &text)
+            .with_context(|| format!("writing {}", path.display()))?,
         None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
@@ -146,9 +162,18 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
 
 fn list_benchmarks(bundle_dir: Option<PathBuf>) -> Result<ExitCode> {
     let library = Library::load(bundle_dir.as_deref()).context("loading benchmark bundles")?;
-    println!("{:<14} {:<22} {:>6}  title", "benchmark", "kubernetes", "items");
+    println!(
+        "{:<14} {:<22} {:>6}  title",
+        "benchmark", "kubernetes", "items"
+    );
     for b in library.bundles() {
-        println!("{:<14} {:<22} {:>6}  {}", b.benchmark, b.kubernetes.join(","), b.items().count(), b.title);
+        println!(
+            "{:<14} {:<22} {:>6}  {}",
+            b.benchmark,
+            b.kubernetes.join(","),
+            b.items().count(),
+            b.title
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

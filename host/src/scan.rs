@@ -38,22 +38,29 @@ pub struct ScanOptions {
 
 /// Load the components a bundle needs into the sandbox.
 pub fn prepare(sandbox: &mut Sandbox, bundle: &Bundle) -> Result<(), SandboxError> {
-    let mut needed: Vec<&str> = bundle.items().filter_map(|(_, _, i)| i.check.as_deref()).collect();
+    let mut needed: Vec<&str> = bundle
+        .items()
+        .filter_map(|(_, _, i)| i.check.as_deref())
+        .collect();
     needed.sort();
     needed.dedup();
     for name in needed {
         if sandbox.has(name) {
             continue;
         }
-        let wasm = bundle
-            .components
-            .get(name)
-            .map(Vec::as_slice)
-            .or_else(|| crate::embedded::COMPONENTS.iter().find(|(n, _)| *n == name).map(|(_, w)| *w));
+        let wasm = bundle.components.get(name).map(Vec::as_slice).or_else(|| {
+            crate::embedded::COMPONENTS
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, w)| *w)
+        });
         match wasm {
             Some(w) => sandbox.load(name, w)?,
             None => {
-                return Err(SandboxError::Component { name: name.to_owned(), message: "no such component".into() });
+                return Err(SandboxError::Component {
+                    name: name.to_owned(),
+                    message: "no such component".into(),
+                });
             }
         }
     }
@@ -63,18 +70,27 @@ pub fn prepare(sandbox: &mut Sandbox, bundle: &Bundle) -> Result<(), SandboxErro
 /// Scan a node with a bundle whose components are loaded.
 pub fn scan(bundle: &Bundle, node: Arc<Node>, sandbox: &Sandbox, options: &ScanOptions) -> Report {
     let started = Instant::now();
-    let started_at = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let started_at = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let discovery = Arc::new(Discovery::run(&node));
     let (node_types, node_types_from) = match &options.targets {
         Some(t) => (t.clone(), "given with --targets".to_owned()),
-        None => (NodeType::from_running(&discovery), "found from the running components".to_owned()),
+        None => (
+            NodeType::from_running(&discovery),
+            "found from the running components".to_owned(),
+        ),
     };
 
     let results: Vec<CheckResult> = bundle
         .items()
-        .filter(|(section, _, _)| node_types.contains(&section.node_type))
         .map(|(section, group, item)| {
-            let (state, outcome) = judge(item, &discovery, node.clone(), sandbox);
+            let (state, outcome) = if node_types.contains(&section.node_type) {
+                judge(item, &discovery, node.clone(), sandbox)
+            } else {
+                not_this_node_type(section.node_type, &node_types)
+            };
             CheckResult {
                 id: item.id.clone(),
                 title: item.title.clone(),
@@ -115,18 +131,60 @@ pub fn scan(bundle: &Bundle, node: Arc<Node>, sandbox: &Sandbox, options: &ScanO
     }
 }
 
+/// Items of a node type this node is not: reported, so the report is
+/// complete, but never judged.
+fn not_this_node_type(wanted: NodeType, node_types: &[NodeType]) -> (State, Outcome) {
+    let is = if node_types.is_empty() {
+        "none".to_owned()
+    } else {
+        node_types
+            .iter()
+            .map(|t| t.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let reason = format!("applies to {wanted} nodes; this node is checked as: {is}");
+    (
+        State::NotApplicable,
+        Outcome {
+            status: Status::NotApplicable,
+            expected: String::new(),
+            actual: String::new(),
+            reason,
+        },
+    )
+}
+
 /// One item's state and evidence.
-fn judge(item: &Item, discovery: &Arc<Discovery>, node: Arc<Node>, sandbox: &Sandbox) -> (State, Outcome) {
+fn judge(
+    item: &Item,
+    discovery: &Arc<Discovery>,
+    node: Arc<Node>,
+    sandbox: &Sandbox,
+) -> (State, Outcome) {
     let Some(component) = &item.check else {
         let reason = item.manual.clone().unwrap_or_default();
-        return (State::Warn, Outcome { status: Status::Warn, expected: String::new(), actual: String::new(), reason });
+        return (
+            State::Warn,
+            Outcome {
+                status: Status::Warn,
+                expected: String::new(),
+                actual: String::new(),
+                reason,
+            },
+        );
     };
     let vars = &discovery.vars;
     let settings = expand_json(&item.settings, vars).to_string();
     let grant = Grant {
         processes: item.grants.processes.clone(),
         environment: item.grants.environment.clone(),
-        paths: item.grants.paths.iter().filter_map(|p| NodePath::parse(&expand(p, vars))).collect(),
+        paths: item
+            .grants
+            .paths
+            .iter()
+            .filter_map(|p| NodePath::parse(&expand(p, vars)))
+            .collect(),
     };
     let mut outcome = sandbox.run(component, &settings, grant, node, discovery.clone());
     let state = match outcome.status {
@@ -134,7 +192,8 @@ fn judge(item: &Item, discovery: &Arc<Discovery>, node: Arc<Node>, sandbox: &San
         Status::Fail if item.scored && item.automated => State::Fail,
         Status::Fail => {
             if outcome.reason.is_empty() {
-                outcome.reason = "did not pass; a manual or unscored item warns instead of failing".into();
+                outcome.reason =
+                    "did not pass; a manual or unscored item warns instead of failing".into();
             }
             State::Warn
         }
@@ -177,7 +236,11 @@ fn expand_json(value: &serde_json::Value, vars: &BTreeMap<String, String>) -> se
     match value {
         Value::String(s) => Value::String(expand(s, vars)),
         Value::Array(items) => Value::Array(items.iter().map(|v| expand_json(v, vars)).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, v)| (k.clone(), expand_json(v, vars))).collect()),
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), expand_json(v, vars)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -188,9 +251,18 @@ mod tests {
 
     #[test]
     fn expands_known_variables_and_keeps_the_rest() {
-        let vars = BTreeMap::from([("kubelet.conf".to_owned(), "/var/lib/kubelet/config.yaml".to_owned())]);
-        assert_eq!(expand("chmod 600 ${kubelet.conf}", &vars), "chmod 600 /var/lib/kubelet/config.yaml");
-        assert_eq!(expand("${nope} and ${kubelet.conf}", &vars), "${nope} and /var/lib/kubelet/config.yaml");
+        let vars = BTreeMap::from([(
+            "kubelet.conf".to_owned(),
+            "/var/lib/kubelet/config.yaml".to_owned(),
+        )]);
+        assert_eq!(
+            expand("chmod 600 ${kubelet.conf}", &vars),
+            "chmod 600 /var/lib/kubelet/config.yaml"
+        );
+        assert_eq!(
+            expand("${nope} and ${kubelet.conf}", &vars),
+            "${nope} and /var/lib/kubelet/config.yaml"
+        );
         assert_eq!(expand("dangling ${kubelet", &vars), "dangling ${kubelet");
     }
 }

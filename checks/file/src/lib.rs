@@ -45,14 +45,22 @@ impl Check for FileCheck {
             Err(e) => return outcome(Status::Error, "", "", format!("invalid settings: {e}")),
         };
         if let Some(m) = mode {
-            wants.push(format!("permissions {} or more restrictive", perm::format_mode(m)));
+            wants.push(format!(
+                "permissions {} or more restrictive",
+                perm::format_mode(m)
+            ));
         }
         if let Some(o) = &settings.owner {
             wants.push(format!("owned by {o}"));
         }
         let expected = wants.join(", ");
         if wants.is_empty() {
-            return outcome(Status::Error, "", "", "invalid settings: neither mode nor owner");
+            return outcome(
+                Status::Error,
+                "",
+                "",
+                "invalid settings: neither mode nor owner",
+            );
         }
 
         let files = match collect(&settings) {
@@ -72,9 +80,13 @@ impl Check for FileCheck {
 
         let mut bad = Vec::new();
         let mut good = Vec::new();
-        for (path, st) in &files {
+        for (path, st, named) in &files {
             let mut ok = true;
-            if let Some(m) = mode {
+            // A directory met while walking a tree needs its search bits:
+            // the mode applies to the files in it (and to directories named outright).
+            if let Some(m) = mode
+                && (*named || st.kind != FileKind::Directory)
+            {
                 ok &= perm::within(st.mode, m);
             }
             if let Some(o) = &owner {
@@ -98,24 +110,32 @@ impl Check for FileCheck {
 /// At most a few paths in full, then a count: the report stays readable.
 fn summary(lines: &[String]) -> String {
     const SHOWN: usize = 5;
-    let mut s = lines.iter().take(SHOWN).cloned().collect::<Vec<_>>().join("; ");
+    let mut s = lines
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join("; ");
     if lines.len() > SHOWN {
         s.push_str(&format!("; and {} more", lines.len() - SHOWN));
     }
     s
 }
 
-fn collect(settings: &Settings) -> Result<Vec<(String, FileStat)>, String> {
+/// The files to judge: (path, stat, whether the settings name it outright).
+type Found = Vec<(String, FileStat, bool)>;
+
+fn collect(settings: &Settings) -> Result<Found, String> {
     let mut out = Vec::new();
     for path in &settings.paths {
         if let Some(st) = stat(path)? {
-            out.push((path.clone(), st));
+            out.push((path.clone(), st, true));
         }
     }
     for tree in &settings.dirs {
         if let Some(st) = stat(&tree.path)? {
             if tree.suffix.is_none() {
-                out.push((tree.path.clone(), st));
+                out.push((tree.path.clone(), st, false));
             }
             walk(tree, &tree.path, 0, &mut out)?;
         }
@@ -131,7 +151,7 @@ fn stat(path: &str) -> Result<Option<FileStat>, String> {
     }
 }
 
-fn walk(tree: &Tree, dir: &str, depth: usize, out: &mut Vec<(String, FileStat)>) -> Result<(), String> {
+fn walk(tree: &Tree, dir: &str, depth: usize, out: &mut Found) -> Result<(), String> {
     let names = match node::list_dir(dir) {
         Ok(n) => n,
         Err(Error::NotFound(_)) => return Ok(()),
@@ -146,7 +166,7 @@ fn walk(tree: &Tree, dir: &str, depth: usize, out: &mut Vec<(String, FileStat)>)
             None => true,
         };
         if wanted {
-            out.push((path.clone(), st));
+            out.push((path.clone(), st, false));
         }
         if is_dir && tree.recursive && depth < MAX_DEPTH {
             walk(tree, &path, depth + 1, out)?;

@@ -177,7 +177,13 @@ impl Check for FlagCheck {
         }
         let processes = match node::processes(&settings.component) {
             Ok(p) => p,
-            Err(e) => return fail(format!("listing {} processes: {}", settings.component, Why(&e))),
+            Err(e) => {
+                return fail(format!(
+                    "listing {} processes: {}",
+                    settings.component,
+                    Why(&e)
+                ));
+            }
         };
         if processes.is_empty() {
             return outcome(
@@ -194,7 +200,9 @@ impl Check for FlagCheck {
             let env = if wants_env {
                 match node::environment(process.pid) {
                     Ok(env) => Some(env),
-                    Err(e) => return fail(format!("environment of pid {}: {}", process.pid, Why(&e))),
+                    Err(e) => {
+                        return fail(format!("environment of pid {}: {}", process.pid, Why(&e)));
+                    }
                 }
             } else {
                 None

@@ -112,7 +112,12 @@ mod tests {
     use super::*;
 
     fn holds(op: Op, want: &str, actual: &str) -> bool {
-        Compare { op, value: want.into() }.holds(actual).unwrap()
+        Compare {
+            op,
+            value: want.into(),
+        }
+        .holds(actual)
+        .unwrap()
     }
 
     #[test]
@@ -129,13 +134,21 @@ mod tests {
         assert!(holds(Op::Gte, "30", "30"));
         assert!(!holds(Op::Gte, "30", "7"));
         assert!(holds(Op::Lte, "10", "3"));
-        let err = Compare { op: Op::Gte, value: "30".into() }.holds("thirty");
+        let err = Compare {
+            op: Op::Gte,
+            value: "30".into(),
+        }
+        .holds("thirty");
         assert!(err.unwrap_err().contains("not a number"));
     }
 
     #[test]
     fn has_matches_whole_list_elements_not_substrings() {
-        assert!(holds(Op::Has, "NodeRestriction", "NamespaceLifecycle,NodeRestriction"));
+        assert!(holds(
+            Op::Has,
+            "NodeRestriction",
+            "NamespaceLifecycle,NodeRestriction"
+        ));
         assert!(!holds(Op::Has, "Node", "NodeRestriction"));
         assert!(holds(Op::Nothave, "AlwaysAdmit", "NodeRestriction"));
         assert!(!holds(Op::Nothave, "AlwaysAllow", "Node,AlwaysAllow"));
@@ -145,7 +158,11 @@ mod tests {
     fn valid_elements() {
         let allowed = "TLS_AES_128_GCM_SHA256,TLS_AES_256_GCM_SHA384";
         assert!(holds(Op::ValidElements, allowed, "TLS_AES_256_GCM_SHA384"));
-        assert!(!holds(Op::ValidElements, allowed, "TLS_AES_256_GCM_SHA384,TLS_RSA_WITH_RC4_128_SHA"));
+        assert!(!holds(
+            Op::ValidElements,
+            allowed,
+            "TLS_AES_256_GCM_SHA384,TLS_RSA_WITH_RC4_128_SHA"
+        ));
     }
 
     #[test]

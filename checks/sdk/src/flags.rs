@@ -71,7 +71,10 @@ mod tests {
 
     #[test]
     fn equals_form() {
-        assert_eq!(parse("--anonymous-auth=false").get("--anonymous-auth"), Some("false"));
+        assert_eq!(
+            parse("--anonymous-auth=false").get("--anonymous-auth"),
+            Some("false")
+        );
     }
 
     #[test]
@@ -97,7 +100,10 @@ mod tests {
 
     #[test]
     fn bare_flag_at_the_end_is_true() {
-        assert_eq!(parse("--a=1 --peer-auto-tls").get("peer-auto-tls"), Some("true"));
+        assert_eq!(
+            parse("--a=1 --peer-auto-tls").get("peer-auto-tls"),
+            Some("true")
+        );
     }
 
     #[test]

@@ -16,7 +16,12 @@ pub struct Component {
 pub const COMPONENTS: &[Component] = &[
     Component {
         name: "apiserver",
-        bins: &["kube-apiserver", "hyperkube apiserver", "hyperkube kube-apiserver", "apiserver"],
+        bins: &[
+            "kube-apiserver",
+            "hyperkube apiserver",
+            "hyperkube kube-apiserver",
+            "apiserver",
+        ],
     },
     Component {
         name: "controllermanager",
@@ -30,23 +35,42 @@ pub const COMPONENTS: &[Component] = &[
     },
     Component {
         name: "scheduler",
-        bins: &["kube-scheduler", "hyperkube scheduler", "hyperkube kube-scheduler", "scheduler"],
+        bins: &[
+            "kube-scheduler",
+            "hyperkube scheduler",
+            "hyperkube kube-scheduler",
+            "scheduler",
+        ],
     },
-    Component { name: "etcd", bins: &["etcd"] },
-    Component { name: "kubelet", bins: &["kubelet", "hyperkube kubelet"] },
+    Component {
+        name: "etcd",
+        bins: &["etcd"],
+    },
+    Component {
+        name: "kubelet",
+        bins: &["kubelet", "hyperkube kubelet"],
+    },
     Component {
         name: "proxy",
-        bins: &["kube-proxy", "hyperkube proxy", "hyperkube kube-proxy", "proxy"],
+        bins: &[
+            "kube-proxy",
+            "hyperkube proxy",
+            "hyperkube kube-proxy",
+            "proxy",
+        ],
     },
 ];
 
 /// Whether a process is an instance of a component.
 fn is_instance(component: &Component, p: &Process) -> bool {
     let base = p.binary.rsplit('/').next().unwrap_or(&p.binary);
-    component.bins.iter().any(|pattern| match pattern.split_once(' ') {
-        None => base == *pattern,
-        Some((bin, sub)) => base == bin && p.args.first().is_some_and(|a| a == sub),
-    })
+    component
+        .bins
+        .iter()
+        .any(|pattern| match pattern.split_once(' ') {
+            None => base == *pattern,
+            Some((bin, sub)) => base == bin && p.args.first().is_some_and(|a| a == sub),
+        })
 }
 
 /// Candidate files per variable: (variable, live flag of the component, candidates, default).
@@ -203,7 +227,10 @@ const PLACES: &[Place] = &[
         var: "proxy.svc",
         component: "proxy",
         flag: None,
-        candidates: &["/etc/systemd/system/kube-proxy.service", "/lib/systemd/system/kube-proxy.service"],
+        candidates: &[
+            "/etc/systemd/system/kube-proxy.service",
+            "/lib/systemd/system/kube-proxy.service",
+        ],
     },
 ];
 
@@ -253,18 +280,30 @@ impl Discovery {
     /// candidate that exists, else the live value or the first candidate.
     fn locate(&self, node: &Node, place: &Place) -> (String, String) {
         let exists = |p: &str| NodePath::parse(p).is_some_and(|p| node.stat(&p).is_ok());
-        let live = place.flag.and_then(|flag| self.live_value(node, place.component, flag));
+        let live = place
+            .flag
+            .and_then(|flag| self.live_value(node, place.component, flag));
         if let Some(v) = &live
             && exists(v)
         {
-            return (v.clone(), format!("--{} of the running {}", place.flag.unwrap_or(""), place.component));
+            return (
+                v.clone(),
+                format!(
+                    "--{} of the running {}",
+                    place.flag.unwrap_or(""),
+                    place.component
+                ),
+            );
         }
         if let Some(c) = place.candidates.iter().find(|c| exists(c)) {
             return ((*c).to_owned(), "first existing candidate path".to_owned());
         }
         match live {
             Some(v) => (v, "live flag (file absent)".to_owned()),
-            None => (place.candidates[0].to_owned(), "default (file absent)".to_owned()),
+            None => (
+                place.candidates[0].to_owned(),
+                "default (file absent)".to_owned(),
+            ),
         }
     }
 
@@ -278,7 +317,9 @@ impl Discovery {
         }
         if component == "kubelet" && flag == "client-ca-file" {
             let config = NodePath::parse(flags.get("config")?)?;
-            let value = node.config_value(&config, "authentication.x509.clientCAFile").ok()?;
+            let value = node
+                .config_value(&config, "authentication.x509.clientCAFile")
+                .ok()?;
             return value.as_str().map(str::to_owned);
         }
         None
@@ -286,7 +327,9 @@ impl Discovery {
 }
 
 /// The node types of a benchmark (its sections).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum NodeType {
     Master,
@@ -316,7 +359,9 @@ impl NodeType {
     }
 
     pub fn parse(text: &str) -> Option<NodeType> {
-        NodeType::ALL.into_iter().find(|t| t.as_str() == text.trim().to_ascii_lowercase())
+        NodeType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == text.trim().to_ascii_lowercase())
     }
 
     /// The section types a node of these running components is checked against:
@@ -324,7 +369,10 @@ impl NodeType {
     /// policies sections), etcd makes it etcd, a kubelet or proxy makes it a node.
     pub fn from_running(d: &Discovery) -> Vec<NodeType> {
         let mut types = Vec::new();
-        if ["apiserver", "controllermanager", "scheduler"].iter().any(|c| d.is_running(c)) {
+        if ["apiserver", "controllermanager", "scheduler"]
+            .iter()
+            .any(|c| d.is_running(c))
+        {
             types.extend([NodeType::Master, NodeType::Controlplane, NodeType::Policies]);
         }
         if d.is_running("etcd") {
@@ -350,7 +398,11 @@ mod tests {
 
     fn p(line: &str) -> Process {
         let mut parts = line.split_whitespace().map(str::to_owned);
-        Process { pid: 1, binary: parts.next().unwrap(), args: parts.collect() }
+        Process {
+            pid: 1,
+            binary: parts.next().unwrap(),
+            args: parts.collect(),
+        }
     }
 
     fn component(name: &str) -> &'static Component {
@@ -359,10 +411,25 @@ mod tests {
 
     #[test]
     fn binaries_match_by_base_name_exactly() {
-        assert!(is_instance(component("apiserver"), &p("/usr/local/bin/kube-apiserver --x=1")));
-        assert!(is_instance(component("kubelet"), &p("/usr/bin/hyperkube kubelet --x")));
-        assert!(!is_instance(component("kubelet"), &p("/usr/bin/hyperkube proxy --x")));
-        assert!(!is_instance(component("etcd"), &p("/usr/bin/etcdctl get /")));
-        assert!(!is_instance(component("apiserver"), &p("grep kube-apiserver")));
+        assert!(is_instance(
+            component("apiserver"),
+            &p("/usr/local/bin/kube-apiserver --x=1")
+        ));
+        assert!(is_instance(
+            component("kubelet"),
+            &p("/usr/bin/hyperkube kubelet --x")
+        ));
+        assert!(!is_instance(
+            component("kubelet"),
+            &p("/usr/bin/hyperkube proxy --x")
+        ));
+        assert!(!is_instance(
+            component("etcd"),
+            &p("/usr/bin/etcdctl get /")
+        ));
+        assert!(!is_instance(
+            component("apiserver"),
+            &p("grep kube-apiserver")
+        ));
     }
 }

@@ -95,8 +95,9 @@ impl Node {
             Source::Live => PathBuf::from("/"),
             Source::Root(dir) => dir.clone(),
         };
-        let meta = std::fs::metadata(&root_path)
-            .map_err(|e| io::Error::new(e.kind(), format!("node root {}: {e}", root_path.display())))?;
+        let meta = std::fs::metadata(&root_path).map_err(|e| {
+            io::Error::new(e.kind(), format!("node root {}: {e}", root_path.display()))
+        })?;
         if !meta.is_dir() {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -132,7 +133,10 @@ impl Node {
         let bytes = std::fs::read(&path).map_err(|e| io_error(&path.display().to_string(), e))?;
         Ok(split_nul(&bytes)
             .into_iter()
-            .filter_map(|kv| kv.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())))
+            .filter_map(|kv| {
+                kv.split_once('=')
+                    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            })
             .collect())
     }
 
@@ -187,7 +191,9 @@ impl Node {
         for part in key_parts(key) {
             value = match value {
                 serde_json::Value::Object(map) => map.get(part),
-                serde_json::Value::Array(items) => part.parse::<usize>().ok().and_then(|i| items.get(i)),
+                serde_json::Value::Array(items) => {
+                    part.parse::<usize>().ok().and_then(|i| items.get(i))
+                }
                 _ => None,
             }
             .ok_or_else(|| NodeError::NotFound(format!("key {key} is not set in {path}")))?;
@@ -215,7 +221,9 @@ impl Node {
             .read_to_string(&mut text)
             .map_err(|e| NodeError::Invalid(format!("{path}: {e}")))?;
         if text.len() as u64 > MAX_CONFIG_BYTES {
-            return Err(NodeError::TooLarge(format!("{path} is larger than {MAX_CONFIG_BYTES} bytes")));
+            return Err(NodeError::TooLarge(format!(
+                "{path} is larger than {MAX_CONFIG_BYTES} bytes"
+            )));
         }
         if text.trim().is_empty() {
             return Ok(serde_json::Value::Null);

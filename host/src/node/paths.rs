@@ -34,7 +34,11 @@ impl NodePath {
     /// The path relative to the node root, for cap-std (`.` for the root itself).
     pub fn relative(&self) -> &Path {
         let rel = self.0.strip_prefix("/").unwrap_or(&self.0);
-        if rel.as_os_str().is_empty() { Path::new(".") } else { rel }
+        if rel.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            rel
+        }
     }
 
     pub fn as_path(&self) -> &Path {
@@ -63,9 +67,17 @@ mod tests {
     #[test]
     fn within_is_by_component_not_by_text() {
         let pki = NodePath::parse("/etc/kubernetes/pki").unwrap();
-        assert!(NodePath::parse("/etc/kubernetes/pki/ca.key").unwrap().within(&pki));
+        assert!(
+            NodePath::parse("/etc/kubernetes/pki/ca.key")
+                .unwrap()
+                .within(&pki)
+        );
         assert!(NodePath::parse("/etc/kubernetes/pki").unwrap().within(&pki));
-        assert!(!NodePath::parse("/etc/kubernetes/pki-evil/x").unwrap().within(&pki));
+        assert!(
+            !NodePath::parse("/etc/kubernetes/pki-evil/x")
+                .unwrap()
+                .within(&pki)
+        );
     }
 
     #[test]

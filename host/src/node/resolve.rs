@@ -18,7 +18,9 @@ pub fn resolve(root: &Dir, path: &NodePath) -> Result<NodePath, NodeError> {
     while let Some(part) = todo.pop_front() {
         if part == Path::new("..") {
             if !done.pop() {
-                return Err(NodeError::Denied(format!("{path} leads outside the node root")));
+                return Err(NodeError::Denied(format!(
+                    "{path} leads outside the node root"
+                )));
             }
             continue;
         }
@@ -33,7 +35,9 @@ pub fn resolve(root: &Dir, path: &NodePath) -> Result<NodePath, NodeError> {
         }
         links += 1;
         if links > MAX_LINKS {
-            return Err(NodeError::Invalid(format!("{path}: too many levels of symbolic links")));
+            return Err(NodeError::Invalid(format!(
+                "{path}: too many levels of symbolic links"
+            )));
         }
         let target = root
             .read_link(&next)

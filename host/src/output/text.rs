@@ -31,7 +31,11 @@ impl Paint {
     }
 
     fn bold(&self, text: &str) -> String {
-        if self.on { format!("\x1b[1m{text}\x1b[0m") } else { text.to_owned() }
+        if self.on {
+            format!("\x1b[1m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
 }
 
@@ -39,23 +43,59 @@ pub fn render_text(report: &Report, color: bool) -> String {
     let paint = Paint { on: color };
     let mut out = String::new();
     let types: Vec<&str> = report.node.node_types.iter().map(|t| t.as_str()).collect();
-    let _ = writeln!(out, "{}", paint.bold(&format!("{} ({})", report.benchmark_title, report.benchmark)));
+    let _ = writeln!(
+        out,
+        "{}",
+        paint.bold(&format!(
+            "{} ({})",
+            report.benchmark_title, report.benchmark
+        ))
+    );
     let _ = writeln!(
         out,
         "node {} ({}) checked as {} ({}); components running: {}",
         report.node.name,
         report.node.source,
-        if types.is_empty() { "nothing".to_owned() } else { types.join(", ") },
+        if types.is_empty() {
+            "nothing".to_owned()
+        } else {
+            types.join(", ")
+        },
         report.node.node_types_from,
-        if report.node.components.is_empty() { "none".to_owned() } else { report.node.components.join(", ") },
+        if report.node.components.is_empty() {
+            "none".to_owned()
+        } else {
+            report.node.components.join(", ")
+        },
     );
 
     let mut section = "";
     let mut group = "";
     for r in &report.results {
+        let checked = report.node.node_types.contains(&r.node_type);
         if r.section != section {
             section = &r.section;
-            let _ = writeln!(out, "\n{}", paint.bold(&format!("== {} [{}] ==", r.section, r.node_type)));
+            let _ = writeln!(
+                out,
+                "\n{}",
+                paint.bold(&format!("== {} [{}] ==", r.section, r.node_type))
+            );
+            if !checked {
+                let n = report
+                    .results
+                    .iter()
+                    .filter(|x| x.section == r.section)
+                    .count();
+                let _ = writeln!(
+                    out,
+                    "{} {n} items: this is not a {} node",
+                    paint.state(State::NotApplicable),
+                    r.node_type
+                );
+            }
+        }
+        if !checked {
+            continue;
         }
         if r.group != group {
             group = &r.group;
@@ -64,7 +104,9 @@ pub fn render_text(report: &Report, color: bool) -> String {
         let _ = writeln!(out, "{} {} {}", paint.state(r.state), r.id, r.title);
         let detail = match r.state {
             State::Pass => None,
-            State::Fail | State::Warn if !r.actual.is_empty() => Some(format!("found: {}", r.actual)),
+            State::Fail | State::Warn if !r.actual.is_empty() => {
+                Some(format!("found: {}", r.actual))
+            }
             _ => (!r.reason.is_empty()).then(|| r.reason.clone()),
         };
         if let Some(d) = detail {
@@ -72,7 +114,11 @@ pub fn render_text(report: &Report, color: bool) -> String {
         }
     }
 
-    let failed: Vec<_> = report.results.iter().filter(|r| r.state == State::Fail).collect();
+    let failed: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| r.state == State::Fail)
+        .collect();
     if !failed.is_empty() {
         let _ = writeln!(out, "\n{}", paint.bold("== Remediations =="));
         for r in failed {
@@ -87,7 +133,11 @@ pub fn render_text(report: &Report, color: bool) -> String {
     }
 
     let _ = writeln!(out, "\n{}", paint.bold("== Summary =="));
-    let parts: Vec<String> = report.totals.iter().map(|(s, n)| format!("{n} {s}")).collect();
+    let parts: Vec<String> = report
+        .totals
+        .iter()
+        .map(|(s, n)| format!("{n} {s}"))
+        .collect();
     let _ = writeln!(out, "{} checks: {}", report.results.len(), parts.join(", "));
     out
 }

@@ -34,7 +34,8 @@ impl Cache {
         let mut h = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
         let digest = hex::encode(Sha256::digest(wasm));
-        self.dir.join(format!("{}-{:016x}.cwasm", &digest[..32], h.finish()))
+        self.dir
+            .join(format!("{}-{:016x}.cwasm", &digest[..32], h.finish()))
     }
 
     /// The component from the cache, or compiled and stored. A cache that

@@ -33,7 +33,9 @@ impl CheckState {
 
     fn sized<T>(&self, what: &str, size: usize, value: T) -> Result<T, Error> {
         if size > MAX_ANSWER_BYTES {
-            return Err(Error::TooLarge(format!("{what} is {size} bytes; a check may receive {MAX_ANSWER_BYTES}")));
+            return Err(Error::TooLarge(format!(
+                "{what} is {size} bytes; a check may receive {MAX_ANSWER_BYTES}"
+            )));
         }
         Ok(value)
     }
@@ -42,13 +44,19 @@ impl CheckState {
 impl Host for CheckState {
     fn processes(&mut self, component: String) -> Result<Vec<Process>, Error> {
         if !self.grant.processes.contains(&component) {
-            return Err(Error::Denied(format!("processes of {component} are outside the item's grant")));
+            return Err(Error::Denied(format!(
+                "processes of {component} are outside the item's grant"
+            )));
         }
         let found: Vec<Process> = self
             .discovery
             .processes(&component)
             .iter()
-            .map(|p| Process { pid: p.pid, binary: p.binary.clone(), args: p.args.clone() })
+            .map(|p| Process {
+                pid: p.pid,
+                binary: p.binary.clone(),
+                args: p.args.clone(),
+            })
             .collect();
         let size = found.iter().flat_map(|p| &p.args).map(String::len).sum();
         self.sized("the argument lists", size, found)
@@ -61,7 +69,9 @@ impl Host for CheckState {
             .iter()
             .find(|c| self.discovery.processes(c).iter().any(|p| p.pid == pid));
         if owner.is_none() {
-            return Err(Error::Denied(format!("the environment of pid {pid} is outside the item's grant")));
+            return Err(Error::Denied(format!(
+                "the environment of pid {pid} is outside the item's grant"
+            )));
         }
         let env = self.node.environment(pid)?;
         let size = env.iter().map(|(k, v)| k.len() + v.len()).sum();
@@ -99,4 +109,3 @@ impl Host for CheckState {
         self.sized(&format!("{key} of {path}"), value.len(), value)
     }
 }
-

@@ -76,7 +76,10 @@ pub struct CheckState {
 
 impl WasiView for CheckState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
     }
 }
 
@@ -87,13 +90,23 @@ struct MemoryCap {
 }
 
 impl ResourceLimiter for MemoryCap {
-    fn memory_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         let ok = desired <= self.max;
         self.hit |= !ok;
         Ok(ok)
     }
 
-    fn table_growing(&mut self, _current: usize, desired: usize, _max: Option<usize>) -> wasmtime::Result<bool> {
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _max: Option<usize>,
+    ) -> wasmtime::Result<bool> {
         Ok(desired <= 100_000)
     }
 }
@@ -117,7 +130,10 @@ impl Ticker {
                 }
             })
             .expect("spawning the epoch thread");
-        Ticker { stop, thread: Some(thread) }
+        Ticker {
+            stop,
+            thread: Some(thread),
+        }
     }
 }
 
@@ -154,10 +170,13 @@ impl Sandbox {
         config.epoch_interruption(true);
         let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(|e| SandboxError::Engine(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| SandboxError::Engine(e.to_string()))?;
         bindings::Check::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
             .map_err(|e| SandboxError::Engine(e.to_string()))?;
-        let frozen_at = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let frozen_at = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         Ok(Sandbox {
             _ticker: Ticker::start(engine.clone()),
             engine,
@@ -172,11 +191,18 @@ impl Sandbox {
 
     /// Compile (or take from the cache) and pre-instantiate a component.
     pub fn load(&mut self, name: &str, wasm: &[u8]) -> Result<(), SandboxError> {
-        let bad = |e: wasmtime::Error| SandboxError::Component { name: name.to_owned(), message: format!("{e:#}") };
+        let bad = |e: wasmtime::Error| SandboxError::Component {
+            name: name.to_owned(),
+            message: format!("{e:#}"),
+        };
         let component = match &self.cache {
             Some(cache) => {
                 let (c, cached) = cache.load(&self.engine, wasm).map_err(bad)?;
-                if cached { self.stats.from_cache += 1 } else { self.stats.compiled += 1 }
+                if cached {
+                    self.stats.from_cache += 1
+                } else {
+                    self.stats.compiled += 1
+                }
                 c
             }
             None => {
@@ -196,16 +222,27 @@ impl Sandbox {
 
     /// Run one check in a fresh instance. Whatever goes wrong becomes an
     /// `error` outcome for this check alone.
-    pub fn run(&self, component: &str, settings: &str, grant: Grant, node: Arc<Node>, discovery: Arc<Discovery>) -> Outcome {
+    pub fn run(
+        &self,
+        component: &str,
+        settings: &str,
+        grant: Grant,
+        node: Arc<Node>,
+        discovery: Arc<Discovery>,
+    ) -> Outcome {
         let Some(pre) = self.pres.get(component) else {
             return error(format!("check component {component:?} is not loaded"));
         };
         let mut wasi = WasiCtx::builder();
-        wasi.wall_clock(Frozen(self.frozen_at)).monotonic_clock(Frozen(self.frozen_at));
+        wasi.wall_clock(Frozen(self.frozen_at))
+            .monotonic_clock(Frozen(self.frozen_at));
         let state = CheckState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
-            limiter: MemoryCap { max: self.limits.memory_bytes, hit: false },
+            limiter: MemoryCap {
+                max: self.limits.memory_bytes,
+                hit: false,
+            },
             grant,
             node,
             discovery,
@@ -216,7 +253,9 @@ impl Sandbox {
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
 
-        let result = pre.instantiate(&mut store).and_then(|check| check.call_run(&mut store, settings));
+        let result = pre
+            .instantiate(&mut store)
+            .and_then(|check| check.call_run(&mut store, settings));
         match result {
             Ok(outcome) => {
                 let size = outcome.expected.len() + outcome.actual.len() + outcome.reason.len();
@@ -231,9 +270,15 @@ impl Sandbox {
             }
             Err(e) => {
                 if store.data().limiter.hit {
-                    error(format!("the check exceeded its memory cap of {} MiB", self.limits.memory_bytes >> 20))
+                    error(format!(
+                        "the check exceeded its memory cap of {} MiB",
+                        self.limits.memory_bytes >> 20
+                    ))
                 } else if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-                    error(format!("the check timed out after {:?}", self.limits.deadline))
+                    error(format!(
+                        "the check timed out after {:?}",
+                        self.limits.deadline
+                    ))
                 } else {
                     error(format!("the check trapped: {}", e.root_cause()))
                 }
@@ -243,7 +288,12 @@ impl Sandbox {
 }
 
 fn error(reason: String) -> Outcome {
-    Outcome { status: Status::Error, expected: String::new(), actual: String::new(), reason }
+    Outcome {
+        status: Status::Error,
+        expected: String::new(),
+        actual: String::new(),
+        reason,
+    }
 }
 
 /// A clock that always tells the time the scan started.
