@@ -1,8 +1,9 @@
 //! End-to-end scans of the node fixtures under tests/nodes: every item's state
 //! must be what its node.yaml expects.
 
-#[path = "support/fixture.rs"]
-mod fixture;
+mod support;
+
+use support::fixture;
 
 use kubecis::bundle::Library;
 use kubecis::node::Node;

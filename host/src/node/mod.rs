@@ -118,6 +118,11 @@ impl Node {
         })
     }
 
+    /// Where a node path really leads, symlinks resolved inside the root.
+    pub fn resolve(&self, path: &NodePath) -> Result<NodePath, NodeError> {
+        resolve::resolve(&self.root, path)
+    }
+
     pub fn source(&self) -> &Source {
         &self.source
     }

@@ -40,7 +40,7 @@ pub fn resolve(root: &Dir, path: &NodePath) -> Result<NodePath, NodeError> {
             )));
         }
         let target = root
-            .read_link(&next)
+            .read_link_contents(&next)
             .map_err(|e| NodeError::Invalid(format!("{path}: {e}")))?;
         if target.is_absolute() {
             done = PathBuf::new();
@@ -59,4 +59,73 @@ fn parts(path: &Path) -> impl Iterator<Item = PathBuf> + '_ {
         Component::ParentDir => Some(PathBuf::from("..")),
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cap_std::ambient_authority;
+    use std::os::unix::fs::symlink;
+
+    fn node_root() -> (tempfile::TempDir, Dir) {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(tmp.path().join("etc/kubernetes")).unwrap();
+        std::fs::create_dir_all(tmp.path().join("var/lib/kubelet")).unwrap();
+        std::fs::write(tmp.path().join("var/lib/kubelet/config.yaml"), "x").unwrap();
+        let dir = Dir::open_ambient_dir(tmp.path(), ambient_authority()).unwrap();
+        (tmp, dir)
+    }
+
+    fn at(root: &Dir, p: &str) -> Result<String, NodeError> {
+        resolve(root, &NodePath::parse(p).unwrap()).map(|p| p.to_string())
+    }
+
+    #[test]
+    fn absolute_targets_start_again_at_the_node_root() {
+        let (tmp, root) = node_root();
+        symlink(
+            "/var/lib/kubelet/config.yaml",
+            tmp.path().join("etc/kubernetes/kubelet.yaml"),
+        )
+        .unwrap();
+        assert_eq!(
+            at(&root, "/etc/kubernetes/kubelet.yaml").unwrap(),
+            "/var/lib/kubelet/config.yaml"
+        );
+    }
+
+    #[test]
+    fn relative_targets_and_chains_resolve() {
+        let (tmp, root) = node_root();
+        symlink("../../var/lib", tmp.path().join("etc/kubernetes/lib")).unwrap();
+        symlink("lib/kubelet", tmp.path().join("etc/kubernetes/k")).unwrap();
+        assert_eq!(
+            at(&root, "/etc/kubernetes/k/config.yaml").unwrap(),
+            "/var/lib/kubelet/config.yaml"
+        );
+    }
+
+    #[test]
+    fn climbing_above_the_root_and_loops_are_refused() {
+        let (tmp, root) = node_root();
+        symlink("../../../../outside", tmp.path().join("etc/kubernetes/up")).unwrap();
+        assert!(matches!(
+            at(&root, "/etc/kubernetes/up"),
+            Err(NodeError::Denied(_))
+        ));
+        symlink("loop-b", tmp.path().join("etc/loop-a")).unwrap();
+        symlink("loop-a", tmp.path().join("etc/loop-b")).unwrap();
+        assert!(
+            matches!(at(&root, "/etc/loop-a"), Err(NodeError::Invalid(m)) if m.contains("too many levels"))
+        );
+    }
+
+    #[test]
+    fn missing_paths_resolve_to_themselves() {
+        let (_tmp, root) = node_root();
+        assert_eq!(
+            at(&root, "/etc/kubernetes/absent.conf").unwrap(),
+            "/etc/kubernetes/absent.conf"
+        );
+    }
 }

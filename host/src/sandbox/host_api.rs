@@ -24,11 +24,18 @@ impl CheckState {
     fn granted_path(&self, text: &str) -> Result<NodePath, Error> {
         let path = NodePath::parse(text)
             .ok_or_else(|| Error::Invalid(format!("{text:?} is not an absolute path")))?;
-        if self.grant.paths.iter().any(|g| path.within(g)) {
-            Ok(path)
-        } else {
-            Err(Error::Denied(format!("{path} is outside the item's grant")))
+        let granted = |p: &NodePath| self.grant.paths.iter().any(|g| p.within(g));
+        if !granted(&path) {
+            return Err(Error::Denied(format!("{path} is outside the item's grant")));
         }
+        // A symlink inside the grant must not lead a check to what it was not granted.
+        let real = self.node.resolve(&path)?;
+        if !granted(&real) {
+            return Err(Error::Denied(format!(
+                "{path} leads to {real}, outside the item's grant"
+            )));
+        }
+        Ok(path)
     }
 
     fn sized<T>(&self, what: &str, size: usize, value: T) -> Result<T, Error> {

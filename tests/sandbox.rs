@@ -1,0 +1,205 @@
+//! The sandbox holds: a check that spins, hogs memory, floods its output,
+//! reads outside its grant or traps ends as `error` for itself alone, while
+//! every other check of the scan still runs.
+
+mod support;
+
+use kubecis::report::{Report, State};
+use support::{Materialised, built_component, kubecis, write_bundle};
+
+const ITEMS: &str = r#"
+- id: "9.1.1"
+  title: spins forever
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: spin}
+  remediation: none
+- id: "9.1.2"
+  title: allocates without end
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: hog}
+  remediation: none
+- id: "9.1.3"
+  title: returns 1 MB of text
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: flood, bytes: 1000000}
+  remediation: none
+- id: "9.1.4"
+  title: reads /etc/shadow without a grant
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: snoop, path: /etc/shadow}
+  grants: {paths: [/etc/kubernetes]}
+  remediation: none
+- id: "9.1.5"
+  title: climbs out of its grant with ..
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: snoop, path: /etc/kubernetes/../../etc/shadow}
+  grants: {paths: [/etc/kubernetes]}
+  remediation: none
+- id: "9.1.6"
+  title: follows a symlink inside its grant to a file outside it
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: snoop, path: /etc/kubernetes/shadow-link}
+  grants: {paths: [/etc/kubernetes]}
+  remediation: none
+- id: "9.1.7"
+  title: follows a relative symlink above the node root
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: snoop, path: /etc/kubernetes/escape}
+  grants: {paths: [/etc/kubernetes]}
+  remediation: none
+- id: "9.1.8"
+  title: traps
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: crash}
+  remediation: none
+- id: "9.1.9"
+  title: an honest check after all of them
+  automated: true
+  scored: true
+  check: flag
+  settings:
+    component: kubelet
+    config: ${kubelet.conf}
+    tests: [{flag: --anonymous-auth, key: authentication.anonymous.enabled, compare: {op: eq, value: "false"}}]
+  grants: {processes: [kubelet], paths: ["${kubelet.conf}"]}
+  remediation: none
+- id: "9.1.10"
+  title: asks for processes it was not granted
+  automated: true
+  scored: true
+  check: flag
+  settings:
+    component: apiserver
+    tests: [{flag: --anonymous-auth}]
+  grants: {processes: [kubelet]}
+  remediation: none
+"#;
+
+fn hostile_scan() -> Report {
+    let node = Materialised::new("kubeadm-control-plane");
+    let root = node.root();
+    // What the hostile checks go after: the root's own shadow file, reachable by links.
+    std::fs::write(
+        root.join("etc/shadow"),
+        "root:$6$secret:19000:0:99999:7:::\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("/etc/shadow", root.join("etc/kubernetes/shadow-link")).unwrap();
+    std::os::unix::fs::symlink(
+        "../../../../../../../etc/shadow",
+        root.join("etc/kubernetes/escape"),
+    )
+    .unwrap();
+
+    let bundles = node.dir.path().join("bundles");
+    write_bundle(&bundles, "hostile-test", "node", ITEMS);
+    std::fs::copy(
+        built_component("check-hostile"),
+        bundles.join("hostile-test/components/hostile.wasm"),
+    )
+    .unwrap();
+
+    let out = kubecis(&[
+        "scan",
+        "--benchmark",
+        "hostile-test",
+        "--bundle-dir",
+        bundles.to_str().unwrap(),
+        "--root",
+        root.to_str().unwrap(),
+        "--cache-dir",
+        node.cache().to_str().unwrap(),
+        "--check-timeout-ms",
+        "300",
+        "--format",
+        "json",
+    ]);
+    assert!(
+        out.status.success(),
+        "scan failed: {}",
+        support::stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON report")
+}
+
+fn expect(report: &Report, id: &str, state: State, reason_has: &str) {
+    let r = report.result(id).unwrap_or_else(|| panic!("{id} missing"));
+    assert_eq!(r.state, state, "{id} ({}): {r:?}", r.title);
+    assert!(
+        r.reason.contains(reason_has),
+        "{id}: reason {:?} lacks {reason_has:?}",
+        r.reason
+    );
+}
+
+#[test]
+fn every_attack_ends_as_an_error_of_its_own_check() {
+    let report = hostile_scan();
+    expect(&report, "9.1.1", State::Error, "timed out after 300ms");
+    expect(&report, "9.1.2", State::Error, "memory cap of 32 MiB");
+    expect(&report, "9.1.3", State::Error, "the cap is 65536");
+    expect(
+        &report,
+        "9.1.4",
+        State::Error,
+        "denied: /etc/shadow is outside the item's grant",
+    );
+    expect(
+        &report,
+        "9.1.5",
+        State::Error,
+        "denied: /etc/shadow is outside the item's grant",
+    );
+    expect(
+        &report,
+        "9.1.6",
+        State::Error,
+        "leads to /etc/shadow, outside the item's grant",
+    );
+    expect(
+        &report,
+        "9.1.7",
+        State::Error,
+        "leads outside the node root",
+    );
+    expect(&report, "9.1.8", State::Error, "trapped");
+    // The secret never reaches a report.
+    let json = serde_json::to_string(&report).unwrap();
+    assert!(!json.contains("$6$secret"));
+}
+
+#[test]
+fn honest_checks_still_run_and_ungranted_processes_are_denied() {
+    let report = hostile_scan();
+    // kubeadm's kubelet config disables anonymous auth.
+    let honest = report.result("9.1.9").unwrap();
+    assert_eq!(honest.state, State::Pass, "{honest:?}");
+    assert!(
+        honest
+            .actual
+            .contains("authentication.anonymous.enabled: false in /var/lib/kubelet/config.yaml")
+    );
+    expect(
+        &report,
+        "9.1.10",
+        State::Error,
+        "denied: processes of apiserver are outside the item's grant",
+    );
+    assert_eq!(report.totals[&State::Error], 9);
+}

@@ -1,0 +1,68 @@
+//! Shared by the integration tests.
+#![allow(dead_code)]
+
+pub mod fixture;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A materialised fixture in a temporary directory that lives as long as this.
+pub struct Materialised {
+    pub dir: tempfile::TempDir,
+    pub fixture: fixture::Fixture,
+}
+
+impl Materialised {
+    pub fn new(name: &str) -> Materialised {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture =
+            fixture::materialise(&fixture::nodes_dir().join(name), &dir.path().join("root"));
+        Materialised { dir, fixture }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    pub fn cache(&self) -> PathBuf {
+        self.dir.path().join("cache")
+    }
+}
+
+/// Run the `kubecis` binary.
+pub fn kubecis(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kubecis"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("running kubecis")
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The components `build.rs` built, the test-only ones included.
+pub fn built_component(package: &str) -> PathBuf {
+    Path::new(kubecis::embedded::CHECKS_DIR).join(format!("{}.wasm", package.replace('-', "_")))
+}
+
+/// Write a bundle directory `<dir>/<name>/` with one section of items (YAML text).
+pub fn write_bundle(dir: &Path, name: &str, node_type: &str, items_yaml: &str) {
+    let b = dir.join(name);
+    std::fs::create_dir_all(b.join("components")).unwrap();
+    std::fs::write(
+        b.join("bundle.yaml"),
+        format!("benchmark: {name}\ntitle: Test bundle {name}\nkubernetes: [\"1.26\"]\nsections: [items.yaml]\n"),
+    )
+    .unwrap();
+    let mut section = format!(
+        "id: \"9\"\ntitle: Test items\nnode_type: {node_type}\ngroups:\n  - id: \"9.1\"\n    title: Test group\n    items:\n"
+    );
+    for line in items_yaml.lines() {
+        section.push_str("      ");
+        section.push_str(line);
+        section.push('\n');
+    }
+    std::fs::write(b.join("items.yaml"), section).unwrap();
+}
