@@ -11,7 +11,13 @@ use std::process::Command;
 fn build_idle(dir: &Path) -> std::path::PathBuf {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/live/idle.c");
     let out = dir.join("idle");
-    let status = Command::new("gcc").arg("-O2").arg("-o").arg(&out).arg(&src).status().expect("running gcc");
+    let status = Command::new("gcc")
+        .arg("-O2")
+        .arg("-o")
+        .arg(&out)
+        .arg(&src)
+        .status()
+        .expect("running gcc");
     assert!(status.success(), "gcc failed to build {}", src.display());
     out
 }
@@ -34,12 +40,19 @@ fn live_scan() -> Report {
         .env("NO_COLOR", "1")
         .output()
         .expect("running unshare (the live test runs as root)");
-    assert!(out.status.success(), "live node script failed: {}", support::stderr(&out));
+    assert!(
+        out.status.success(),
+        "live node script failed: {}",
+        support::stderr(&out)
+    );
     serde_json::from_slice(&out.stdout).expect("JSON report from the live scan")
 }
 
 fn state(report: &Report, id: &str) -> State {
-    report.result(id).unwrap_or_else(|| panic!("{id} missing")).state
+    report
+        .result(id)
+        .unwrap_or_else(|| panic!("{id} missing"))
+        .state
 }
 
 #[test]
@@ -48,18 +61,38 @@ fn live_node_is_discovered_and_judged() {
     assert_eq!(report.node.source, "live");
     assert_eq!(report.node.name, "live-node");
     assert_eq!(report.node.components, ["apiserver", "etcd", "kubelet"]);
-    assert_eq!(report.node.files["kubelet.conf"], "/etc/kubernetes/kubelet/custom-config.yaml");
+    assert_eq!(
+        report.node.files["kubelet.conf"],
+        "/etc/kubernetes/kubelet/custom-config.yaml"
+    );
 
     // The fake API server's command line, read the way Kubernetes reads it.
-    assert_eq!(state(&report, "1.2.1"), State::Pass, "--anonymous-auth=false");
-    assert_eq!(state(&report, "1.2.7"), State::Pass, "--authorization-mode Node,RBAC (space form)");
-    assert_eq!(state(&report, "1.2.16"), State::Fail, "the last --profiling=true wins");
+    assert_eq!(
+        state(&report, "1.2.1"),
+        State::Pass,
+        "--anonymous-auth=false"
+    );
+    assert_eq!(
+        state(&report, "1.2.7"),
+        State::Pass,
+        "--authorization-mode Node,RBAC (space form)"
+    );
+    assert_eq!(
+        state(&report, "1.2.16"),
+        State::Fail,
+        "the last --profiling=true wins"
+    );
     assert_eq!(state(&report, "1.1.1"), State::Fail, "manifest is 644");
 
     // The kubelet's live --config, not the default path.
     let anon = report.result("4.2.1").unwrap();
     assert_eq!(anon.state, State::Pass, "{anon:?}");
-    assert!(anon.actual.contains("/etc/kubernetes/kubelet/custom-config.yaml"), "{}", anon.actual);
+    assert!(
+        anon.actual
+            .contains("/etc/kubernetes/kubelet/custom-config.yaml"),
+        "{}",
+        anon.actual
+    );
     assert_eq!(state(&report, "4.2.4"), State::Pass, "readOnlyPort: 0");
 
     // The real etcd: plain HTTP, data dir it created itself.
@@ -67,9 +100,21 @@ fn live_node_is_discovered_and_judged() {
     assert_eq!(etcd_tls.state, State::Fail, "{etcd_tls:?}");
     assert_eq!(state(&report, "2.2"), State::Fail, "no --client-cert-auth");
     assert_eq!(state(&report, "2.3"), State::Pass, "--auto-tls not set");
-    assert_eq!(state(&report, "1.1.11"), State::Pass, "etcd creates its data dir 700");
-    assert_eq!(state(&report, "1.1.12"), State::Fail, "data dir owned by root, not etcd");
+    assert_eq!(
+        state(&report, "1.1.11"),
+        State::Pass,
+        "etcd creates its data dir 700"
+    );
+    assert_eq!(
+        state(&report, "1.1.12"),
+        State::Fail,
+        "data dir owned by root, not etcd"
+    );
 
     // Nothing else on this machine looks like a component.
-    assert_eq!(state(&report, "1.3.2"), State::NotApplicable, "no controller manager runs");
+    assert_eq!(
+        state(&report, "1.3.2"),
+        State::NotApplicable,
+        "no controller manager runs"
+    );
 }

@@ -203,3 +203,46 @@ fn honest_checks_still_run_and_ungranted_processes_are_denied() {
     );
     assert_eq!(report.totals[&State::Error], 9);
 }
+
+#[test]
+fn warm_sandbox_loads_from_the_cache_and_repairs_a_corrupt_entry() {
+    use kubecis::bundle::Library;
+    use kubecis::sandbox::{Cache, Limits, Sandbox};
+    let library = Library::load(None).unwrap();
+    let bundle = library.get("cis-1.8").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let load = || {
+        let mut sandbox = Sandbox::new(
+            Limits::default(),
+            Some(Cache::new(dir.path().to_path_buf())),
+        )
+        .unwrap();
+        kubecis::scan::prepare(&mut sandbox, bundle).unwrap();
+        (sandbox.stats.compiled, sandbox.stats.from_cache)
+    };
+    assert_eq!(load(), (2, 0), "cold: flag and file compile");
+    assert_eq!(load(), (0, 2), "warm: both from the cache");
+
+    let mut entries: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    entries.sort();
+    assert_eq!(entries.len(), 2);
+    assert!(
+        entries
+            .iter()
+            .all(|p| p.extension().is_some_and(|e| e == "cwasm"))
+    );
+    let mut bytes = std::fs::read(&entries[0]).unwrap();
+    let middle = bytes.len() / 2;
+    bytes[middle] ^= 0xff;
+    std::fs::write(&entries[0], bytes).unwrap();
+    assert_eq!(
+        load(),
+        (1, 1),
+        "the corrupt entry is recompiled, never deserialised"
+    );
+    assert_eq!(load(), (0, 2), "and stored again");
+}

@@ -28,7 +28,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scan this node (or a node root) against a benchmark.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the benchmarks kubecis knows.
     Benchmarks {
         /// Load more bundles from this directory (one subdirectory per benchmark).
@@ -82,7 +82,7 @@ struct ScanArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => run_scan(args),
+        Command::Scan(args) => run_scan(*args),
         Command::Benchmarks { bundle_dir } => list_benchmarks(bundle_dir),
     };
     match result {

@@ -156,7 +156,7 @@ fn not_this_node_type(wanted: NodeType, node_types: &[NodeType]) -> (State, Outc
 }
 
 /// One item's state and evidence.
-fn judge(
+pub fn judge(
     item: &Item,
     discovery: &Arc<Discovery>,
     node: Arc<Node>,

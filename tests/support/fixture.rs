@@ -2,6 +2,9 @@
 //! file modes nor owners, so a fixture is materialised into a directory with
 //! the modes and owners `node.yaml` lists before it is scanned.
 
+// Each includer (tests, the example, the benchmark) uses a part.
+#![allow(dead_code)]
+
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fs;
