@@ -12,13 +12,13 @@ use kubecis::sandbox::{Cache, Limits, Sandbox};
 use kubecis::scan::{self, ScanOptions};
 use std::sync::Arc;
 
-/// Materialise a fixture and scan it with cis-1.8.
+/// Materialise a fixture and scan it with the benchmark its node.yaml names.
 fn scan_fixture(name: &str) -> (fixture::Fixture, Report) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("root");
     let fx = fixture::materialise(&fixture::nodes_dir().join(name), &root);
     let library = Library::load(None).unwrap();
-    let bundle = library.get("cis-1.8").unwrap();
+    let bundle = library.get(&fx.benchmark).unwrap();
     let mut sandbox = Sandbox::new(
         Limits::default(),
         Some(Cache::new(tmp.path().join("cache"))),
@@ -27,8 +27,8 @@ fn scan_fixture(name: &str) -> (fixture::Fixture, Report) {
     scan::prepare(&mut sandbox, bundle).unwrap();
     let node = Arc::new(Node::at_root(&root, None).unwrap());
     let options = ScanOptions {
-        targets: None,
         node_name: name.to_owned(),
+        ..ScanOptions::default()
     };
     (fx, scan::scan(bundle, node, &sandbox, &options))
 }
@@ -80,4 +80,9 @@ fn misconfigured_control_plane() {
 #[test]
 fn kubeadm_worker() {
     assert_expected("kubeadm-worker");
+}
+
+#[test]
+fn rke_node() {
+    assert_expected("rke-node");
 }

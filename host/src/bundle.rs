@@ -15,6 +15,12 @@ pub enum BundleError {
     Io(PathBuf, std::io::Error),
     #[error("unknown benchmark {name:?}; known: {known}")]
     Unknown { name: String, known: String },
+    #[error("unknown profile {name:?} for {benchmark}; its profiles: {known}")]
+    UnknownProfile {
+        name: String,
+        benchmark: String,
+        known: String,
+    },
 }
 
 fn invalid(file: &str, message: impl Into<String>) -> BundleError {
@@ -31,6 +37,24 @@ struct Manifest {
     title: String,
     kubernetes: Vec<String>,
     sections: Vec<String>,
+    /// Profile files of the bundle.
+    #[serde(default)]
+    profiles: Vec<String>,
+}
+
+/// A named view of a bundle: items it skips and items it declares not
+/// applicable, each with its reason (Rancher's permissive and hardened).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    pub title: String,
+    /// Another profile of the same bundle whose skips and not-applicable items this one adds to.
+    pub extends: Option<String>,
+    #[serde(default)]
+    pub skip: BTreeMap<String, String>,
+    #[serde(default)]
+    pub not_applicable: BTreeMap<String, String>,
 }
 
 /// One benchmark version with its items.
@@ -40,6 +64,8 @@ pub struct Bundle {
     pub title: String,
     pub kubernetes: Vec<String>,
     pub sections: Vec<Section>,
+    /// Profiles with `extends` already folded in.
+    pub profiles: Vec<Profile>,
     /// Components the bundle ships itself (`components/<name>.wasm`), by name.
     pub components: BTreeMap<String, Vec<u8>>,
 }
@@ -135,14 +161,100 @@ impl Bundle {
             }
             sections.push(section);
         }
+        let mut profiles: Vec<Profile> = Vec::new();
+        for name in &manifest.profiles {
+            let file = format!("{dir_name}/{name}");
+            let profile: Profile =
+                serde_yaml_ng::from_str(&read(name)?).map_err(|e| invalid(&file, e.to_string()))?;
+            for id in profile.skip.keys().chain(profile.not_applicable.keys()) {
+                if !ids.contains(id) {
+                    return Err(invalid(
+                        &file,
+                        format!("names item {id}, which {dir_name} does not have"),
+                    ));
+                }
+            }
+            profiles.push(profile);
+        }
+        let profiles = fold_extends(profiles).map_err(|m| invalid(&manifest_file, m))?;
         Ok(Bundle {
             benchmark: manifest.benchmark,
             title: manifest.title,
             kubernetes: manifest.kubernetes,
             sections,
+            profiles,
             components: BTreeMap::new(),
         })
     }
+
+    /// A profile by name, case-insensitively (`RKE-CIS-1.4-Permissive`).
+    pub fn profile(&self, name: &str) -> Result<&Profile, BundleError> {
+        self.profiles
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.profiles.iter().map(|p| p.name.as_str()).collect();
+                BundleError::UnknownProfile {
+                    name: name.to_owned(),
+                    benchmark: self.benchmark.clone(),
+                    known: if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    },
+                }
+            })
+    }
+
+    /// Whether an id names an item, a group or a section of this bundle.
+    pub fn has_id(&self, id: &str) -> bool {
+        self.sections.iter().any(|s| {
+            s.id == id
+                || s.groups
+                    .iter()
+                    .any(|g| g.id == id || g.items.iter().any(|i| i.id == id))
+        })
+    }
+}
+
+/// Resolve `extends`: each profile gets its parent's skips and not-applicable
+/// items under its own (which win on the same id).
+fn fold_extends(profiles: Vec<Profile>) -> Result<Vec<Profile>, String> {
+    let by_name: BTreeMap<String, Profile> = profiles
+        .iter()
+        .map(|p| (p.name.to_ascii_lowercase(), p.clone()))
+        .collect();
+    let mut out = Vec::new();
+    for profile in profiles {
+        let mut folded = profile.clone();
+        let mut seen = vec![profile.name.to_ascii_lowercase()];
+        let mut parent = profile.extends.clone();
+        while let Some(name) = parent {
+            let key = name.to_ascii_lowercase();
+            if seen.contains(&key) {
+                return Err(format!(
+                    "profile {} extends itself through {name}",
+                    profile.name
+                ));
+            }
+            let p = by_name.get(&key).ok_or_else(|| {
+                format!("profile {} extends unknown profile {name}", profile.name)
+            })?;
+            for (id, why) in &p.skip {
+                folded.skip.entry(id.clone()).or_insert_with(|| why.clone());
+            }
+            for (id, why) in &p.not_applicable {
+                folded
+                    .not_applicable
+                    .entry(id.clone())
+                    .or_insert_with(|| why.clone());
+            }
+            seen.push(key);
+            parent = p.extends.clone();
+        }
+        out.push(folded);
+    }
+    Ok(out)
 }
 
 /// Checks that do not hold together are refused when the bundle loads, not mid-scan.
@@ -242,6 +354,7 @@ impl Library {
                 bundles.push(bundle);
             }
         }
+        bundles.sort_by_key(|b| natural_key(&b.benchmark));
         Ok(Library { bundles })
     }
 
@@ -263,6 +376,29 @@ impl Library {
                     .join(", "),
             })
     }
+}
+
+/// `cis-1.10` after `cis-1.9`: digit runs compare as numbers.
+fn natural_key(name: &str) -> Vec<(String, u64)> {
+    let mut key = Vec::new();
+    let mut text = String::new();
+    let mut digits = String::new();
+    for c in name.chars().chain(std::iter::once('\0')) {
+        if c.is_ascii_digit() {
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                key.push((
+                    std::mem::take(&mut text),
+                    digits.parse().unwrap_or(u64::MAX),
+                ));
+                digits.clear();
+            }
+            text.push(c);
+        }
+    }
+    key.push((text, 0));
+    key
 }
 
 fn read_components(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, BundleError> {

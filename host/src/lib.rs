@@ -13,3 +13,5 @@ pub mod output;
 pub mod report;
 pub mod sandbox;
 pub mod scan;
+pub mod selection;
+pub mod skipconfig;

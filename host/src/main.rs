@@ -4,10 +4,13 @@ use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use kubecis::bundle::Library;
 use kubecis::node::Node;
-use kubecis::node::discovery::NodeType;
+use kubecis::node::discovery::{Discovery, NodeType};
 use kubecis::output::{self, Format};
+use kubecis::report::State;
 use kubecis::sandbox::{Cache, Limits, Sandbox};
 use kubecis::scan::{self, ScanOptions};
+use kubecis::selection::{Decision, Selection};
+use kubecis::skipconfig::SkipConfig;
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,7 +32,9 @@ struct Cli {
 enum Command {
     /// Scan this node (or a node root) against a benchmark.
     Scan(Box<ScanArgs>),
-    /// List the benchmarks kubecis knows.
+    /// Show what a scan with the same flags would run, skip (and who skips it) and not apply.
+    Plan(Box<ScanArgs>),
+    /// List the benchmarks kubecis knows, with Kubernetes versions, profiles and item counts.
     Benchmarks {
         /// Load more bundles from this directory (one subdirectory per benchmark).
         #[arg(long)]
@@ -42,6 +47,24 @@ struct ScanArgs {
     /// Benchmark version.
     #[arg(long, default_value = "cis-1.8")]
     benchmark: String,
+    /// Profile of the benchmark (case-insensitive), e.g. rke-cis-1.4-permissive.
+    #[arg(long)]
+    profile: Option<String>,
+    /// Skip list in Rancher's format: {"skip": {"<benchmark>": ["<id>", …]}}, or the security-scan-cfg ConfigMap.
+    #[arg(long, value_name = "FILE")]
+    skip_config: Option<PathBuf>,
+    /// Only these items (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    check: Vec<String>,
+    /// Only these groups or sections (comma-separated ids, e.g. 1.2,4).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    group: Vec<String>,
+    /// Skip these items, groups or sections (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    skip: Vec<String>,
+    /// Leave unscored items out.
+    #[arg(long)]
+    scored_only: bool,
     /// Scan a node filesystem at DIR (a host mounted at /host, or a snapshot) instead of this machine.
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
@@ -59,6 +82,9 @@ struct ScanArgs {
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Exit with this code when any item fails (as kube-bench's --exit-code).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    exit_code: u8,
     /// Time each check may run, in milliseconds.
     #[arg(long, default_value_t = 2000, value_name = "MS")]
     check_timeout_ms: u64,
@@ -82,7 +108,8 @@ struct ScanArgs {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Scan(args) => run_scan(*args),
+        Command::Scan(args) => run_scan(&args),
+        Command::Plan(args) => run_plan(&args),
         Command::Benchmarks { bundle_dir } => list_benchmarks(bundle_dir),
     };
     match result {
@@ -94,9 +121,43 @@ fn main() -> ExitCode {
     }
 }
 
-fn run_scan(args: ScanArgs) -> Result<ExitCode> {
+/// Everything a scan or a plan needs, read and validated before anything runs.
+struct Prepared {
+    library: Library,
+    node: Node,
+    options: ScanOptions,
+}
+
+fn prepare(args: &ScanArgs) -> Result<Prepared> {
     let library = Library::load(args.bundle_dir.as_deref()).context("loading benchmark bundles")?;
     let bundle = library.get(&args.benchmark)?;
+    let profile = args
+        .profile
+        .as_deref()
+        .map(|p| bundle.profile(p))
+        .transpose()?
+        .cloned();
+
+    let mut user_skips: Vec<(String, String)> = Vec::new();
+    if let Some(path) = &args.skip_config {
+        let config = SkipConfig::read(path)?;
+        let source = format!("skip config {}", path.display());
+        user_skips.extend(
+            config
+                .for_benchmark(&bundle.benchmark)
+                .into_iter()
+                .map(|id| (id, source.clone())),
+        );
+    }
+    user_skips.extend(args.skip.iter().map(|id| (id.clone(), "--skip".to_owned())));
+    let selection = Selection {
+        profile,
+        user_skips,
+        only: args.check.iter().chain(&args.group).cloned().collect(),
+        scored_only: args.scored_only,
+    };
+    selection.validate(bundle).map_err(anyhow::Error::msg)?;
+
     let targets = args
         .targets
         .as_ref()
@@ -110,6 +171,26 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
                 .collect::<Result<Vec<_>>>()
         })
         .transpose()?;
+    let node = match &args.root {
+        Some(dir) => Node::at_root(dir, args.proc.as_deref()),
+        None => Node::live(),
+    }
+    .context("opening the node")?;
+    let node_name = args.node_name.clone().unwrap_or_else(host_name);
+    Ok(Prepared {
+        library,
+        node,
+        options: ScanOptions {
+            targets,
+            node_name,
+            selection,
+        },
+    })
+}
+
+const NOTHING_RUNS: &str = "no Kubernetes component runs on this node, so no item applies; scan a node root with --root DIR or name the node types with --targets";
+
+fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     let color = match args.color.as_str() {
         "always" => true,
         "never" => false,
@@ -120,13 +201,12 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
         }
         other => bail!("--color takes auto, always or never, not {other:?}"),
     };
-
-    let node = match &args.root {
-        Some(dir) => Node::at_root(dir, args.proc.as_deref()),
-        None => Node::live(),
-    }
-    .context("opening the node")?;
-
+    let Prepared {
+        library,
+        node,
+        options,
+    } = prepare(args)?;
+    let bundle = library.get(&args.benchmark)?;
     let limits = Limits {
         deadline: Duration::from_millis(args.check_timeout_ms.max(1)),
         memory_bytes: args.check_memory_mib.max(1) << 20,
@@ -143,15 +223,77 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
     let mut sandbox = Sandbox::new(limits, cache)?;
     scan::prepare(&mut sandbox, bundle)?;
 
-    let node_name = args.node_name.clone().unwrap_or_else(host_name);
-    let options = ScanOptions { targets, node_name };
     let report = scan::scan(bundle, Arc::new(node), &sandbox, &options);
     if report.node.node_types.is_empty() {
-        bail!(
-            "no Kubernetes component runs on this node, so no item applies; scan a node root with --root DIR or name the node types with --targets"
-        );
+        bail!(NOTHING_RUNS);
     }
     let text = output::render(&report, args.format, color);
+    match &args.output {
+        Some(path) => output::write_atomically(path, &text)
+            .with_context(|| format!("writing {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    let failed = report.totals.get(&State::Fail).copied().unwrap_or(0) > 0;
+    Ok(ExitCode::from(if failed { args.exit_code } else { 0 }))
+}
+
+fn run_plan(args: &ScanArgs) -> Result<ExitCode> {
+    let prepared = prepare(args)?;
+    let bundle = prepared.library.get(&args.benchmark)?;
+    let discovery = Discovery::run(&prepared.node);
+    let (node_types, from) = scan::node_types(&prepared.options, &discovery);
+    if node_types.is_empty() {
+        bail!(NOTHING_RUNS);
+    }
+    let planned = scan::plan(bundle, &node_types, &prepared.options.selection);
+    let text = match args.format {
+        Format::Json => {
+            let mut s = serde_json::to_string_pretty(&planned)?;
+            s.push('\n');
+            s
+        }
+        Format::Text => {
+            let mut s = String::new();
+            let types: Vec<&str> = node_types.iter().map(|t| t.as_str()).collect();
+            let profile = prepared
+                .options
+                .selection
+                .profile
+                .as_ref()
+                .map_or("none", |p| p.name.as_str());
+            s.push_str(&format!(
+                "{} ({}), profile {profile}; node {} checked as {} ({from})\n",
+                bundle.title,
+                bundle.benchmark,
+                prepared.options.node_name,
+                types.join(", ")
+            ));
+            let count =
+                |f: fn(&Decision) -> bool| planned.iter().filter(|p| f(&p.decision)).count();
+            s.push_str(&format!(
+                "{} run, {} skipped, {} not applicable\n\n",
+                count(|d| matches!(d, Decision::Run)),
+                count(|d| matches!(d, Decision::Skip { .. })),
+                count(|d| matches!(d, Decision::NotApplicable { .. })),
+            ));
+            for p in &planned {
+                let what = match &p.decision {
+                    Decision::Run => "run".to_owned(),
+                    Decision::Skip { by, reason } => format!("skip ({by}): {reason}"),
+                    Decision::NotApplicable { reason } => format!("not applicable: {reason}"),
+                    Decision::Omit => continue,
+                };
+                s.push_str(&format!(
+                    "{:<8} {:<13} {} — {what}\n",
+                    p.id,
+                    p.node_type.as_str(),
+                    p.title
+                ));
+            }
+            s
+        }
+        other => bail!("plan prints text or json, not {other:?}"),
+    };
     match &args.output {
         Some(path) => output::write_atomically(path, &text)
             .with_context(|| format!("writing {}", path.display()))?,
@@ -163,16 +305,33 @@ fn run_scan(args: ScanArgs) -> Result<ExitCode> {
 fn list_benchmarks(bundle_dir: Option<PathBuf>) -> Result<ExitCode> {
     let library = Library::load(bundle_dir.as_deref()).context("loading benchmark bundles")?;
     println!(
-        "{:<14} {:<22} {:>6}  title",
-        "benchmark", "kubernetes", "items"
+        "{:<14} {:<22} {:>6}  {:<50} profiles",
+        "benchmark", "kubernetes", "items", "title"
     );
     for b in library.bundles() {
+        let profiles: Vec<String> = b
+            .profiles
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} ({} skipped, {} not applicable)",
+                    p.name,
+                    p.skip.len(),
+                    p.not_applicable.len()
+                )
+            })
+            .collect();
         println!(
-            "{:<14} {:<22} {:>6}  {}",
+            "{:<14} {:<22} {:>6}  {:<50} {}",
             b.benchmark,
             b.kubernetes.join(","),
             b.items().count(),
-            b.title
+            b.title,
+            if profiles.is_empty() {
+                "-".to_owned()
+            } else {
+                profiles.join("; ")
+            }
         );
     }
     Ok(ExitCode::SUCCESS)

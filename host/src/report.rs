@@ -56,12 +56,17 @@ impl std::fmt::Display for State {
 pub struct CheckResult {
     pub id: String,
     pub title: String,
+    pub section_id: String,
     pub section: String,
+    pub group_id: String,
     pub group: String,
     pub node_type: NodeType,
     pub automated: bool,
     pub scored: bool,
     pub state: State,
+    /// Who skipped it: `profile <name>` or `user (<where>)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skipped_by: Option<String>,
     /// What passes.
     pub expected: String,
     /// What was found.
@@ -93,6 +98,8 @@ pub struct Report {
     pub tool_version: String,
     pub benchmark: String,
     pub benchmark_title: String,
+    /// The profile applied, if any.
+    pub profile: Option<String>,
     pub node: NodeInfo,
     /// Seconds since the Unix epoch when the scan started.
     pub started_at: u64,

@@ -6,6 +6,7 @@ use crate::node::discovery::{Discovery, NodeType};
 use crate::node::{Node, NodePath, Source};
 use crate::report::{CheckResult, NodeInfo, Report, SCHEMA, State};
 use crate::sandbox::{Grant, Outcome, Sandbox, SandboxError, Status};
+use crate::selection::{Decision, Selection};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
@@ -34,6 +35,43 @@ pub struct ScanOptions {
     /// Node types to check; `None` = those the running components imply.
     pub targets: Option<Vec<NodeType>>,
     pub node_name: String,
+    pub selection: Selection,
+}
+
+/// The node types to check and how they were chosen.
+pub fn node_types(options: &ScanOptions, discovery: &Discovery) -> (Vec<NodeType>, String) {
+    match &options.targets {
+        Some(t) => (t.clone(), "given with --targets".to_owned()),
+        None => (
+            NodeType::from_running(discovery),
+            "found from the running components".to_owned(),
+        ),
+    }
+}
+
+/// One line of `kubecis plan`.
+#[derive(Debug, Clone, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Planned {
+    pub id: String,
+    pub title: String,
+    pub node_type: NodeType,
+    #[serde(flatten)]
+    pub decision: Decision,
+}
+
+/// What a scan with these options would do, item by item, without running a check.
+pub fn plan(bundle: &Bundle, node_types: &[NodeType], selection: &Selection) -> Vec<Planned> {
+    bundle
+        .items()
+        .map(|(section, group, item)| Planned {
+            id: item.id.clone(),
+            title: item.title.clone(),
+            node_type: section.node_type,
+            decision: selection.decide(section, group, item, node_types),
+        })
+        .filter(|p| p.decision != Decision::Omit)
+        .collect()
 }
 
 /// Load the components a bundle needs into the sandbox.
@@ -75,36 +113,41 @@ pub fn scan(bundle: &Bundle, node: Arc<Node>, sandbox: &Sandbox, options: &ScanO
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let discovery = Arc::new(Discovery::run(&node));
-    let (node_types, node_types_from) = match &options.targets {
-        Some(t) => (t.clone(), "given with --targets".to_owned()),
-        None => (
-            NodeType::from_running(&discovery),
-            "found from the running components".to_owned(),
-        ),
-    };
+    let (node_types, node_types_from) = node_types(options, &discovery);
 
     let results: Vec<CheckResult> = bundle
         .items()
-        .map(|(section, group, item)| {
-            let (state, outcome) = if node_types.contains(&section.node_type) {
-                judge(item, &discovery, node.clone(), sandbox)
-            } else {
-                not_this_node_type(section.node_type, &node_types)
+        .filter_map(|(section, group, item)| {
+            let mut skipped_by = None;
+            let (state, outcome) = match options.selection.decide(section, group, item, &node_types)
+            {
+                Decision::Omit => return None,
+                Decision::Run => judge(item, &discovery, node.clone(), sandbox),
+                Decision::NotApplicable { reason } => {
+                    (State::NotApplicable, bare(Status::NotApplicable, reason))
+                }
+                Decision::Skip { by, reason } => {
+                    skipped_by = Some(by);
+                    (State::Skip, bare(Status::NotApplicable, reason))
+                }
             };
-            CheckResult {
+            Some(CheckResult {
                 id: item.id.clone(),
                 title: item.title.clone(),
+                section_id: section.id.clone(),
                 section: section.title.clone(),
+                group_id: group.id.clone(),
                 group: group.title.clone(),
                 node_type: section.node_type,
                 automated: item.automated,
                 scored: item.scored,
                 state,
+                skipped_by,
                 expected: outcome.expected,
                 actual: outcome.actual,
                 reason: outcome.reason,
                 remediation: expand(item.remediation.trim_end(), &discovery.vars),
-            }
+            })
         })
         .collect();
 
@@ -113,6 +156,7 @@ pub fn scan(bundle: &Bundle, node: Arc<Node>, sandbox: &Sandbox, options: &ScanO
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         benchmark: bundle.benchmark.clone(),
         benchmark_title: bundle.title.clone(),
+        profile: options.selection.profile.as_ref().map(|p| p.name.clone()),
         node: NodeInfo {
             name: options.node_name.clone(),
             source: match node.source() {
@@ -131,28 +175,14 @@ pub fn scan(bundle: &Bundle, node: Arc<Node>, sandbox: &Sandbox, options: &ScanO
     }
 }
 
-/// Items of a node type this node is not: reported, so the report is
-/// complete, but never judged.
-fn not_this_node_type(wanted: NodeType, node_types: &[NodeType]) -> (State, Outcome) {
-    let is = if node_types.is_empty() {
-        "none".to_owned()
-    } else {
-        node_types
-            .iter()
-            .map(|t| t.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let reason = format!("applies to {wanted} nodes; this node is checked as: {is}");
-    (
-        State::NotApplicable,
-        Outcome {
-            status: Status::NotApplicable,
-            expected: String::new(),
-            actual: String::new(),
-            reason,
-        },
-    )
+/// An outcome with no evidence, only a reason (a decision made before running).
+fn bare(status: Status, reason: String) -> Outcome {
+    Outcome {
+        status,
+        expected: String::new(),
+        actual: String::new(),
+        reason,
+    }
 }
 
 /// One item's state and evidence.

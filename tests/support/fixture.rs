@@ -15,11 +15,18 @@ use std::path::{Path, PathBuf};
 pub struct Fixture {
     pub description: String,
     pub kubernetes: String,
+    /// The benchmark `expected` refers to.
+    #[serde(default = "default_benchmark")]
+    pub benchmark: String,
     #[serde(default)]
     pub attrs: BTreeMap<String, Attr>,
     /// Item id → expected state (`pass`, `fail`, `warn`, `notApplicable`, …).
     #[serde(default)]
     pub expected: BTreeMap<String, String>,
+}
+
+fn default_benchmark() -> String {
+    "cis-1.8".to_owned()
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,7 +1,13 @@
 //! Reports rendered for people (text) and tools (JSON), written atomically.
 
+mod csv;
+mod junit;
+mod kubebench;
 mod text;
 
+pub use csv::{HEADER as CSV_HEADER, render_csv};
+pub use junit::render_junit;
+pub use kubebench::render_kube_bench;
 pub use text::render_text;
 
 use crate::report::Report;
@@ -13,6 +19,10 @@ use std::path::Path;
 pub enum Format {
     Text,
     Json,
+    Csv,
+    Junit,
+    /// kube-bench's JSON shape.
+    KubeBench,
 }
 
 /// The report in a format; `color` only affects text.
@@ -24,6 +34,9 @@ pub fn render(report: &Report, format: Format, color: bool) -> String {
             s.push('\n');
             s
         }
+        Format::Csv => render_csv(report),
+        Format::Junit => render_junit(report),
+        Format::KubeBench => render_kube_bench(report),
     }
 }
 

@@ -104,6 +104,11 @@ pub fn render_text(report: &Report, color: bool) -> String {
         let _ = writeln!(out, "{} {} {}", paint.state(r.state), r.id, r.title);
         let detail = match r.state {
             State::Pass => None,
+            State::Skip => Some(format!(
+                "skipped by {}: {}",
+                r.skipped_by.as_deref().unwrap_or("?"),
+                r.reason
+            )),
             State::Fail | State::Warn if !r.actual.is_empty() => {
                 Some(format!("found: {}", r.actual))
             }

@@ -1,0 +1,235 @@
+//! The report formats, each parsed back; selection flags; exit codes.
+
+mod support;
+
+use kubecis::output::CSV_HEADER;
+use kubecis::report::{Report, State};
+use support::{Materialised, kubecis, stderr};
+
+/// Scan a fixture with extra flags; returns (exit code, stdout).
+fn scan(node: &Materialised, extra: &[&str]) -> (i32, String) {
+    let (root, cache) = (
+        node.root().display().to_string(),
+        node.cache().display().to_string(),
+    );
+    let mut args = vec![
+        "scan",
+        "--root",
+        &root,
+        "--cache-dir",
+        &cache,
+        "--node-name",
+        "cp-3",
+    ];
+    args.extend(extra);
+    let out = kubecis(&args);
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "{args:?}: {}",
+        stderr(&out)
+    );
+    (
+        out.status.code().unwrap(),
+        String::from_utf8(out.stdout).unwrap(),
+    )
+}
+
+fn json(node: &Materialised, extra: &[&str]) -> Report {
+    let mut args = vec!["--format", "json"];
+    args.extend(extra);
+    serde_json::from_str(&scan(node, &args).1).unwrap()
+}
+
+#[test]
+fn csv_has_rancher_columns_and_survives_multi_line_remediation() {
+    let node = Materialised::new("misconfigured-control-plane");
+    let report = json(&node, &[]);
+    let (_, text) = scan(&node, &["--format", "csv"]);
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(header, CSV_HEADER);
+    assert_eq!(
+        text.lines().next().unwrap(),
+        "ID,Description,Remediation,State of Test,Node type,Nodes,Passed_Nodes,Failed_Nodes"
+    );
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), report.results.len());
+    let mut multi_line = 0;
+    for (row, r) in rows.iter().zip(&report.results) {
+        assert_eq!(&row[0], r.id);
+        assert_eq!(
+            &row[2], r.remediation,
+            "remediation of {} must survive quoting",
+            r.id
+        );
+        multi_line += usize::from(r.remediation.contains('\n'));
+        assert_eq!(&row[3], r.state.as_str());
+        assert_eq!(&row[4], r.node_type.as_str());
+        assert_eq!(&row[6], if r.state == State::Pass { "cp-3" } else { "" });
+        assert_eq!(&row[7], if r.state == State::Fail { "cp-3" } else { "" });
+    }
+    assert!(multi_line > 0, "some remediation spans lines");
+    let profiling = rows.iter().find(|r| &r[0] == "1.2.16").unwrap();
+    assert_eq!(
+        (&profiling[3], &profiling[5], &profiling[7]),
+        ("fail", "cp-3", "cp-3")
+    );
+}
+
+#[test]
+fn junit_is_valid_xml_with_failures_errors_and_skips() {
+    let node = Materialised::new("misconfigured-control-plane");
+    let report = json(&node, &[]);
+    let (_, xml) = scan(&node, &["--format", "junit"]);
+    let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let n = |s: State| report.results.iter().filter(|r| r.state == s).count();
+    assert_eq!(
+        root.attribute("tests").unwrap(),
+        report.results.len().to_string()
+    );
+    assert_eq!(
+        root.attribute("failures").unwrap(),
+        n(State::Fail).to_string()
+    );
+    let cases: Vec<_> = root
+        .descendants()
+        .filter(|d| d.has_tag_name("testcase"))
+        .collect();
+    assert_eq!(cases.len(), report.results.len());
+    let failures = cases
+        .iter()
+        .filter(|c| c.children().any(|x| x.has_tag_name("failure")))
+        .count();
+    let skipped = cases
+        .iter()
+        .filter(|c| c.children().any(|x| x.has_tag_name("skipped")))
+        .count();
+    assert_eq!(failures, n(State::Fail));
+    assert_eq!(
+        skipped,
+        n(State::Warn) + n(State::NotApplicable) + n(State::Skip)
+    );
+    let profiling = cases
+        .iter()
+        .find(|c| c.attribute("name").unwrap().starts_with("1.2.16 "))
+        .unwrap();
+    let failure = profiling
+        .children()
+        .find(|x| x.has_tag_name("failure"))
+        .unwrap();
+    assert!(
+        failure
+            .attribute("message")
+            .unwrap()
+            .contains("found --profiling=true")
+    );
+    let props: Vec<_> = root
+        .descendants()
+        .filter(|d| d.has_tag_name("property"))
+        .collect();
+    assert!(props.iter().any(
+        |p| p.attribute("name") == Some("benchmark") && p.attribute("value") == Some("cis-1.8")
+    ));
+}
+
+#[test]
+fn kube_bench_json_has_its_shape_and_totals() {
+    let node = Materialised::new("misconfigured-control-plane");
+    let report = json(&node, &[]);
+    let (_, text) = scan(&node, &["--format", "kube-bench"]);
+    let kb: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let controls = kb["Controls"].as_array().unwrap();
+    assert_eq!(controls.len(), 5);
+    assert_eq!(controls[0]["id"], "1");
+    assert_eq!(controls[0]["version"], "cis-1.8");
+    assert_eq!(controls[0]["node_type"], "master");
+    let results: Vec<&serde_json::Value> = controls
+        .iter()
+        .flat_map(|c| c["tests"].as_array().unwrap())
+        .flat_map(|t| t["results"].as_array().unwrap())
+        .collect();
+    assert_eq!(results.len(), report.results.len());
+    for key in [
+        "test_number",
+        "test_desc",
+        "status",
+        "actual_value",
+        "expected_result",
+        "remediation",
+        "scored",
+    ] {
+        assert!(
+            results[0].get(key).is_some(),
+            "kube-bench result lacks {key}"
+        );
+    }
+    let r = results
+        .iter()
+        .find(|r| r["test_number"] == "1.2.16")
+        .unwrap();
+    assert_eq!(r["status"], "FAIL");
+    assert_eq!(r["scored"], true);
+    let n = |s: State| report.results.iter().filter(|r| r.state == s).count();
+    assert_eq!(kb["Totals"]["total_fail"], n(State::Fail));
+    assert_eq!(kb["Totals"]["total_pass"], n(State::Pass));
+    assert_eq!(kb["Totals"]["total_warn"], n(State::Warn) + n(State::Error));
+    assert_eq!(
+        kb["Totals"]["total_info"],
+        n(State::NotApplicable) + n(State::Skip)
+    );
+}
+
+#[test]
+fn exit_code_is_given_only_when_an_item_fails() {
+    let bad = Materialised::new("misconfigured-control-plane");
+    assert_eq!(scan(&bad, &["--exit-code", "3"]).0, 3);
+    assert_eq!(
+        scan(&bad, &[]).0,
+        0,
+        "without --exit-code failures still exit 0"
+    );
+    let good = Materialised::new("hardened-control-plane");
+    assert_eq!(scan(&good, &["--exit-code", "3"]).0, 0);
+}
+
+#[test]
+fn selection_by_check_group_skip_and_scored_only() {
+    let node = Materialised::new("kubeadm-control-plane");
+    let only = json(&node, &["--check", "1.2.16,4.2.1"]);
+    let ids: Vec<&str> = only.results.iter().map(|r| r.id.as_str()).collect();
+    assert_eq!(ids, ["1.2.16", "4.2.1"]);
+
+    let group = json(&node, &["--group", "1.3"]);
+    assert!(!group.results.is_empty() && group.results.iter().all(|r| r.id.starts_with("1.3.")));
+
+    let skipped = json(&node, &["--skip", "1.2,4.2.1"]);
+    for r in &skipped.results {
+        let want_skip = r.id.starts_with("1.2.") || r.id == "4.2.1";
+        assert_eq!(r.state == State::Skip, want_skip, "{}", r.id);
+        if want_skip {
+            assert_eq!(r.skipped_by.as_deref(), Some("user (--skip)"));
+        }
+    }
+
+    let scored = json(&node, &["--scored-only"]);
+    assert!(scored.results.iter().all(|r| r.scored));
+    assert!(scored.results.len() < 130);
+}
+
+#[test]
+fn unknown_ids_in_a_selection_are_refused() {
+    let out = kubecis(&["scan", "--root", "/", "--check", "1.2.99"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("\"1.2.99\", which is no item, group or section of cis-1.8"),
+        "{}",
+        stderr(&out)
+    );
+}
