@@ -117,13 +117,13 @@ fn user_skips_apply_with_any_profile_in_both_forms() {
     let plain = node.dir.path().join("skip.json");
     std::fs::write(
         &plain,
-        r#"{"skip": {"rke-cis-1.4": ["1.1.1", "1.2.2"], "cis-1.8": ["4.2.1"]}}"#,
+        r#"{"skip": {"rke-cis-1.4": ["1.1.2", "1.2.2"], "cis-1.8": ["4.2.1"]}}"#,
     )
     .unwrap();
     let config_map = node.dir.path().join("security-scan-cfg.yaml");
     std::fs::write(
         &config_map,
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: security-scan-cfg\n  namespace: security-scan\ndata:\n  config.json: |\n    {\"skip\": {\"rke-cis-1.4\": [\"1.1.1\", \"1.2.2\"]}}\n",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: security-scan-cfg\n  namespace: security-scan\ndata:\n  config.json: |\n    {\"skip\": {\"rke-cis-1.4\": [\"1.1.2\", \"1.2.2\"]}}\n",
     )
     .unwrap();
     for file in [&plain, &config_map] {
@@ -134,12 +134,12 @@ fn user_skips_apply_with_any_profile_in_both_forms() {
         );
         assert_eq!(
             skipped_by(&hardened, "user"),
-            set(&["1.1.1", "1.2.2"]),
+            set(&["1.1.2", "1.2.2"]),
             "{f}"
         );
         assert_eq!(skipped_by(&hardened, "profile"), BTreeSet::new());
         assert_eq!(
-            hardened.result("1.1.1").unwrap().skipped_by.as_deref(),
+            hardened.result("1.1.2").unwrap().skipped_by.as_deref(),
             Some(format!("user (skip config {f})").as_str())
         );
 
@@ -147,11 +147,46 @@ fn user_skips_apply_with_any_profile_in_both_forms() {
             &node,
             &["--profile", "rke-cis-1.4-permissive", "--skip-config", &f],
         );
-        assert_eq!(skipped_by(&permissive, "user"), set(&["1.1.1", "1.2.2"]));
+        assert_eq!(skipped_by(&permissive, "user"), set(&["1.1.2", "1.2.2"]));
         let mut by_profile = set(&SKIPPED);
         by_profile.remove("1.2.2");
         assert_eq!(skipped_by(&permissive, "profile"), by_profile);
     }
+}
+
+#[test]
+fn the_manuals_skip_example_works_and_warns_about_the_id_rke_does_not_have() {
+    // rke-cis-1.4 has no 1.1.1 (RKE dropped it); the manual's example names it anyway.
+    let node = Materialised::new("rke-node");
+    let manual = node.dir.path().join("config.json");
+    std::fs::write(
+        &manual,
+        r#"{"config.json": {"skip": {"rke-cis-1.4": [ "1.1.1", "1.2.2"]}}}"#,
+    )
+    .unwrap();
+    let (root, m) = (
+        node.root().display().to_string(),
+        manual.display().to_string(),
+    );
+    let out = kubecis(&[
+        "scan",
+        "--benchmark",
+        "rke-cis-1.4",
+        "--root",
+        &root,
+        "--skip-config",
+        &m,
+        "--format",
+        "json",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("names \"1.1.1\", which rke-cis-1.4 does not have"),
+        "{}",
+        stderr(&out)
+    );
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(skipped_by(&report, "user"), set(&["1.2.2"]));
 }
 
 #[test]
@@ -177,19 +212,19 @@ fn malformed_skip_config_is_an_error_and_nothing_is_scanned() {
         "{err}"
     );
 
-    std::fs::write(&bad, r#"{"skip": {"rke-cis-1.4": ["9.9.9"]}}"#).unwrap();
     let out = kubecis(&[
         "scan",
         "--benchmark",
         "rke-cis-1.4",
         "--root",
         &root,
-        "--skip-config",
-        &b,
+        "--skip",
+        "9.9.9",
     ]);
     assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
     assert!(
-        stderr(&out).contains("\"9.9.9\", which is no item"),
+        stderr(&out).contains("--skip names \"9.9.9\", which is no item"),
         "{}",
         stderr(&out)
     );
@@ -218,7 +253,7 @@ fn unknown_profile_names_the_bundles_profiles() {
 fn plan_shows_what_runs_what_is_skipped_by_whom_and_what_does_not_apply() {
     let node = Materialised::new("rke-node");
     let skip = node.dir.path().join("skip.json");
-    std::fs::write(&skip, r#"{"skip": {"rke-cis-1.4": ["1.1.1"]}}"#).unwrap();
+    std::fs::write(&skip, r#"{"skip": {"rke-cis-1.4": ["1.1.2"]}}"#).unwrap();
     let (root, s) = (
         node.root().display().to_string(),
         skip.display().to_string(),
@@ -239,16 +274,16 @@ fn plan_shows_what_runs_what_is_skipped_by_whom_and_what_does_not_apply() {
     assert!(out.status.success(), "{}", stderr(&out));
     let plan: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
     let decision = |id: &str| plan.iter().find(|p| p["id"] == id).unwrap().clone();
-    assert_eq!(decision("1.1.1")["decision"], "skip");
+    assert_eq!(decision("1.1.2")["decision"], "skip");
     assert!(
-        decision("1.1.1")["by"]
+        decision("1.1.2")["by"]
             .as_str()
             .unwrap()
             .starts_with("user (skip config")
     );
     assert_eq!(decision("1.1.11")["by"], "profile rke-cis-1.4-permissive");
     assert_eq!(decision("1.4.1")["decision"], "notApplicable");
-    assert_eq!(decision("1.1.2")["decision"], "run");
+    assert_eq!(decision("1.1.3")["decision"], "run");
 
     let text = kubecis(&[
         "plan",

@@ -36,9 +36,17 @@ fn scan_fixture(name: &str) -> (fixture::Fixture, Report) {
 /// Every expected state, all mismatches reported at once.
 fn assert_expected(name: &str) {
     let (fx, report) = scan_fixture(name);
+    let unlisted: Vec<&str> = report
+        .results
+        .iter()
+        .map(|r| r.id.as_str())
+        .filter(|id| !fx.expected.contains_key(*id))
+        .collect();
     assert!(
-        fx.expected.len() >= 100,
-        "{name}: node.yaml should list every item"
+        unlisted.is_empty(),
+        "{name} ({}, Kubernetes {}): node.yaml lists no state for {unlisted:?}",
+        fx.description,
+        fx.kubernetes
     );
     let mut wrong = Vec::new();
     for (id, want) in &fx.expected {

@@ -379,7 +379,7 @@ impl Library {
 }
 
 /// `cis-1.10` after `cis-1.9`: digit runs compare as numbers.
-fn natural_key(name: &str) -> Vec<(String, u64)> {
+pub fn natural_key(name: &str) -> Vec<(String, u64)> {
     let mut key = Vec::new();
     let mut text = String::new();
     let mut digits = String::new();

@@ -7,6 +7,7 @@
 //! - [`output`]: the report as text or JSON.
 
 pub mod bundle;
+pub mod cluster;
 pub mod embedded;
 pub mod node;
 pub mod output;

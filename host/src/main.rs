@@ -3,6 +3,9 @@
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use kubecis::bundle::Library;
+use kubecis::cluster::diff::Snapshot;
+use kubecis::cluster::render::CsvKind;
+use kubecis::cluster::{self, Composer, ReportOptions, read_node_report};
 use kubecis::node::Node;
 use kubecis::node::discovery::{Discovery, NodeType};
 use kubecis::output::{self, Format};
@@ -34,6 +37,18 @@ enum Command {
     Scan(Box<ScanArgs>),
     /// Show what a scan with the same flags would run, skip (and who skips it) and not apply.
     Plan(Box<ScanArgs>),
+    /// Compose node reports (`scan --format json`) into a cluster report.
+    Report(Box<ReportArgs>),
+    /// Compare two scans (node or cluster reports): new failures, fixed, changed.
+    /// Exits 1 when there are new failures.
+    Diff {
+        old: PathBuf,
+        new: PathBuf,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        #[arg(short = 'o', long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// List the benchmarks kubecis knows, with Kubernetes versions, profiles and item counts.
     Benchmarks {
         /// Load more bundles from this directory (one subdirectory per benchmark).
@@ -77,6 +92,9 @@ struct ScanArgs {
     /// Name of the node in the report; default: the host name.
     #[arg(long)]
     node_name: Option<String>,
+    /// The node's Kubernetes version, when it cannot be found on the node (e.g. 1.26.9).
+    #[arg(long, value_name = "VERSION")]
+    k8s_version: Option<String>,
     #[arg(long, value_enum, default_value = "text")]
     format: Format,
     /// Write the report to FILE (atomically) instead of standard output.
@@ -105,11 +123,39 @@ struct ScanArgs {
     color: String,
 }
 
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// Node reports, or directories of them (*.json).
+    #[arg(required = true)]
+    inputs: Vec<PathBuf>,
+    /// Report options: a Calico GlobalReport (spec.cis) or a file of those fields.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// text, json, or csv (one benchmark).
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Which CSV: Rancher's report or one of Calico's exports.
+    #[arg(long, value_enum, default_value = "rancher")]
+    csv: CsvKind,
+    /// Keep only this benchmark's nodes (needed for CSV when the inputs hold several).
+    #[arg(long)]
+    benchmark: Option<String>,
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => run_scan(&args),
         Command::Plan(args) => run_plan(&args),
+        Command::Report(args) => run_report(&args),
+        Command::Diff {
+            old,
+            new,
+            format,
+            output,
+        } => run_diff(&old, &new, format, output.as_deref()),
         Command::Benchmarks { bundle_dir } => list_benchmarks(bundle_dir),
     };
     match result {
@@ -150,13 +196,15 @@ fn prepare(args: &ScanArgs) -> Result<Prepared> {
         );
     }
     user_skips.extend(args.skip.iter().map(|id| (id.clone(), "--skip".to_owned())));
-    let selection = Selection {
+    let mut selection = Selection {
         profile,
         user_skips,
         only: args.check.iter().chain(&args.group).cloned().collect(),
         scored_only: args.scored_only,
     };
-    selection.validate(bundle).map_err(anyhow::Error::msg)?;
+    for warning in selection.validate(bundle).map_err(anyhow::Error::msg)? {
+        eprintln!("kubecis: warning: {warning}");
+    }
 
     let targets = args
         .targets
@@ -184,6 +232,7 @@ fn prepare(args: &ScanArgs) -> Result<Prepared> {
             targets,
             node_name,
             selection,
+            kubernetes_version: args.k8s_version.clone(),
         },
     })
 }
@@ -300,6 +349,97 @@ fn run_plan(args: &ScanArgs) -> Result<ExitCode> {
         None => print!("{text}"),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Write to the file atomically, or to standard output.
+fn emit(text: &str, output: Option<&std::path::Path>) -> Result<()> {
+    match output {
+        Some(path) => output::write_atomically(path, text)
+            .with_context(|| format!("writing {}", path.display())),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn json_text<T: serde::Serialize>(value: &T) -> Result<String> {
+    let mut s = serde_json::to_string_pretty(value)?;
+    s.push('\n');
+    Ok(s)
+}
+
+fn run_report(args: &ReportArgs) -> Result<ExitCode> {
+    let options = match &args.config {
+        Some(path) => ReportOptions::read(path).map_err(anyhow::Error::msg)?,
+        None => ReportOptions::default(),
+    };
+    let mut files = Vec::new();
+    for input in &args.inputs {
+        if input.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(input)
+                .with_context(|| format!("reading {}", input.display()))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(input.clone());
+        }
+    }
+    let mut composer = Composer::new(options);
+    for file in &files {
+        read_node_report(file, &mut composer)?;
+    }
+    let mut report = composer.finish();
+    if let Some(b) = &args.benchmark {
+        report
+            .groups
+            .retain(|g| g.benchmark.eq_ignore_ascii_case(b));
+        if report.groups.is_empty() {
+            bail!("no input is a report of {b}");
+        }
+    }
+    let text = match args.format {
+        Format::Text => cluster::render::render_text(&report),
+        Format::Json => json_text(&report)?,
+        Format::Csv => match report.groups.as_slice() {
+            [group] => cluster::render::render_csv(group, args.csv),
+            groups => {
+                let held: Vec<String> = groups
+                    .iter()
+                    .map(|g| format!("{} ({} nodes)", g.benchmark, g.nodes.len()))
+                    .collect();
+                bail!(
+                    "the inputs hold {}; choose one with --benchmark for CSV",
+                    held.join(", ")
+                );
+            }
+        },
+        other => bail!("report prints text, json or csv, not {other:?}"),
+    };
+    emit(&text, args.output.as_deref())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_diff(
+    old: &std::path::Path,
+    new: &std::path::Path,
+    format: Format,
+    output: Option<&std::path::Path>,
+) -> Result<ExitCode> {
+    let old = Snapshot::read(old).map_err(anyhow::Error::msg)?;
+    let new = Snapshot::read(new).map_err(anyhow::Error::msg)?;
+    let d = cluster::diff::diff(&old, &new).map_err(anyhow::Error::msg)?;
+    let text = match format {
+        Format::Text => cluster::diff::render_text(&d),
+        Format::Json => json_text(&d)?,
+        other => bail!("diff prints text or json, not {other:?}"),
+    };
+    emit(&text, output)?;
+    Ok(ExitCode::from(u8::from(!d.new_failures.is_empty())))
 }
 
 fn list_benchmarks(bundle_dir: Option<PathBuf>) -> Result<ExitCode> {

@@ -87,6 +87,11 @@ pub struct NodeInfo {
     pub node_types_from: String,
     /// Kubernetes components found running.
     pub components: Vec<String>,
+    /// The Kubernetes version, when given (`--k8s-version`) or found on the node.
+    #[serde(default)]
+    pub kubernetes_version: Option<String>,
+    #[serde(default)]
+    pub kubernetes_version_from: Option<String>,
     /// Files discovery chose, by bundle variable.
     pub files: BTreeMap<String, String>,
 }

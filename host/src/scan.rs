@@ -36,6 +36,8 @@ pub struct ScanOptions {
     pub targets: Option<Vec<NodeType>>,
     pub node_name: String,
     pub selection: Selection,
+    /// The Kubernetes version stated by the user; otherwise discovery looks.
+    pub kubernetes_version: Option<String>,
 }
 
 /// The node types to check and how they were chosen.
@@ -114,6 +116,10 @@ pub fn scan(bundle: &Bundle, node: Arc<Node>, sandbox: &Sandbox, options: &ScanO
         .unwrap_or(0);
     let discovery = Arc::new(Discovery::run(&node));
     let (node_types, node_types_from) = node_types(options, &discovery);
+    let version = match &options.kubernetes_version {
+        Some(v) => Some((v.clone(), "given with --k8s-version".to_owned())),
+        None => discovery.kubernetes_version(&node),
+    };
 
     let results: Vec<CheckResult> = bundle
         .items()
@@ -166,6 +172,8 @@ pub fn scan(bundle: &Bundle, node: Arc<Node>, sandbox: &Sandbox, options: &ScanO
             node_types,
             node_types_from,
             components: discovery.running.keys().map(|c| (*c).to_owned()).collect(),
+            kubernetes_version: version.as_ref().map(|(v, _)| v.clone()),
+            kubernetes_version_from: version.map(|(_, from)| from),
             files: discovery.vars.clone(),
         },
         started_at,

@@ -39,14 +39,18 @@ fn covers(id: &str, section: &Section, group: &Group, item: &Item) -> bool {
 }
 
 impl Selection {
-    /// Refuse ids the bundle does not have: a typo must not silently skip nothing.
-    pub fn validate(&self, bundle: &Bundle) -> Result<(), String> {
-        for (id, source) in self
+    /// Refuse ids typed on the command line that the bundle does not have: a
+    /// typo must not silently select or skip nothing. A skip config may name
+    /// ids of other versions of its benchmark (Rancher's own example does):
+    /// those are dropped and returned, for a warning.
+    pub fn validate(&mut self, bundle: &Bundle) -> Result<Vec<String>, String> {
+        let flags = self.only.iter().map(|i| (i, "--check/--group"));
+        let typed = self
             .user_skips
             .iter()
-            .map(|(i, s)| (i, s.as_str()))
-            .chain(self.only.iter().map(|i| (i, "--check/--group")))
-        {
+            .filter(|(_, s)| s == "--skip")
+            .map(|(i, s)| (i, s.as_str()));
+        for (id, source) in flags.chain(typed) {
             if !bundle.has_id(id) {
                 return Err(format!(
                     "{source} names {id:?}, which is no item, group or section of {}",
@@ -54,7 +58,18 @@ impl Selection {
                 ));
             }
         }
-        Ok(())
+        let mut warnings = Vec::new();
+        self.user_skips.retain(|(id, source)| {
+            let known = bundle.has_id(id);
+            if !known {
+                warnings.push(format!(
+                    "{source} names {id:?}, which {} does not have; nothing to skip",
+                    bundle.benchmark
+                ));
+            }
+            known
+        });
+        Ok(warnings)
     }
 
     pub fn decide(

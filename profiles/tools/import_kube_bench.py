@@ -5,8 +5,18 @@
         [--benchmark NAME] [--kubernetes 1.26,1.27] [--title TEXT]
 
 REFERENCE_DIR is a kube-bench version directory (e.g.
-/work/shared/reference/kube-bench/cis-1.8); OUTPUT_DIR receives bundle.yaml and
-one YAML file per section, in the schema of profiles/README.md.
+/work/shared/reference/kube-bench/cis-1.8) or a directory in the same format,
+such as Rancher's /work/shared/reference/rancher-security-scan/rke-cis-1.4;
+OUTPUT_DIR receives bundle.yaml and one YAML file per section, in the schema of
+profiles/README.md.
+
+Benchmarks before CIS 1.5 (cis-1.4 and its RKE variant) mark items "(Scored)" /
+"(Not Scored)" instead of "(Automated)" / "(Manual)": there `scored` comes from
+that suffix (else from kube-bench's `scored:`) and `automated` is false only for
+kube-bench's `type: manual`. Bundles whose name starts with "rke-" describe
+clusters built by Rancher's RKE, which runs every component as a docker
+container configured by arguments from cluster.yml: their remediation says how
+to change that, not how to edit a manifest.
 
 Only facts are taken from kube-bench: ids, titles, (Automated)/(Manual),
 scored, components, flags, config keys, environment names, files, modes,
@@ -38,6 +48,18 @@ KUBERNETES = {
     "cis-1.10": ["1.28"],
     "cis-1.11": ["1.29", "1.30", "1.31"],
     "cis-1.12": ["1.32", "1.33", "1.34"],
+    "rke-cis-1.4": ["1.13", "1.14", "1.15"],
+}
+
+# Bundle titles that do not follow "CIS Kubernetes Benchmark vX.Y.0".
+TITLES = {
+    "rke-cis-1.4": "Rancher RKE CIS Kubernetes Benchmark v1.4",
+}
+
+# Reference folder -> how the generated files name their source.
+SOURCES = {
+    "kube-bench": ("kube-bench", "kube-bench"),
+    "rancher-security-scan": ("Rancher security-scan", "Rancher's security-scan"),
 }
 
 # kube-bench audit variables -> kubecis variables (profiles/README.md).
@@ -119,6 +141,7 @@ DEFAULTS = {
 EXAMPLES = {
     ("apiserver", "--authorization-mode"): "Node,RBAC",
     ("kubelet", "--authorization-mode"): "Webhook",
+    ("apiserver", "--secure-port"): "6443",
     ("apiserver", "--kubelet-client-certificate"): "<path/to/kubelet-client.crt>",
     ("apiserver", "--kubelet-client-key"): "<path/to/kubelet-client.key>",
     ("apiserver", "--kubelet-certificate-authority"): "<path/to/kubelet-ca.crt>",
@@ -149,10 +172,13 @@ EXAMPLES = {
 }
 
 
+SUFFIX = re.compile(r"\s*\((Automated|Manual|Scored|Not Scored)\)$")
+
+
 def norm_title(text):
     """Title key used by the tables below: no suffix, lower case, no final dot."""
     t = re.sub(r"\s+", " ", text).strip()
-    t = re.sub(r"\s*\((Automated|Manual)\)$", "", t)
+    t = SUFFIX.sub("", t)
     return t.rstrip(".").strip().lower()
 
 
@@ -446,6 +472,109 @@ MANUAL = {
     ),
 }
 
+
+def _psp(field, rule):
+    """A cis-1.4 PodSecurityPolicy item (1.7.x): reason and remediation."""
+    return (
+        "Needs the Kubernetes API: the PodSecurityPolicy objects (kubectl get psp) and who may"
+        f" use them decide whether {field}; nothing on a node shows it.",
+        f"Give general workloads a PodSecurityPolicy that {rule}, let their service accounts use"
+        " it (RBAC verb use on that podsecuritypolicy) and keep more permissive policies for the"
+        " system components that need them. Then enable the PodSecurityPolicy admission plugin"
+        " of kube-apiserver.",
+    )
+
+
+# Items of CIS 1.4 (cis-1.4, rke-cis-1.4) that no node-side check can judge.
+MANUAL.update({
+    "[deprecated] ensure that the admission control plugin denyescalatingexec is set": (
+        "Deprecated by the benchmark (kube-bench only reports it): Kubernetes 1.13 deprecated"
+        " DenyEscalatingExec in favour of pod security policies, so its absence is no finding.",
+        "Nothing to change. Keep exec and attach away from privileged pods with"
+        " PodSecurityPolicy (section 1.7) and with RBAC on pods/exec and pods/attach.",
+    ),
+    "[deprecated] ensure that the --cadvisor-port argument is set to 0": (
+        "Deprecated by the benchmark (kube-bench only reports it): the kubelet lost its"
+        " --cadvisor-port flag and the port behind it in Kubernetes 1.12.",
+        "Nothing to change on kubelets of Kubernetes 1.12 or later; an older kubelet takes"
+        " --cadvisor-port=0 in ${kubelet.svc}.",
+    ),
+    "ensure that the encryption provider is set to aescbc": (
+        "Needs a person: the providers are listed in the file named by the live"
+        " --encryption-provider-config flag, which no bundle variable points at.",
+        "In the EncryptionConfiguration file given to --encryption-provider-config in"
+        " ${apiserver.conf}, put aescbc, with a freshly generated 32-byte key, first in the"
+        " providers of secrets (before identity). Restart the API server and rewrite the"
+        " existing secrets so that they are stored encrypted:\n"
+        "kubectl get secrets -A -o json | kubectl replace -f -",
+    ),
+    "create network segmentation using network policies": (
+        "Needs the Kubernetes API and a person: which workloads must be kept apart, and whether"
+        " NetworkPolicy objects do it, is read from the cluster, not from a node.",
+        "Run a CNI plugin that enforces NetworkPolicy and create NetworkPolicy objects that"
+        " separate the workloads that must not reach each other.",
+    ),
+    "apply security context to your pods and containers":
+        MANUAL["apply securitycontext to your pods and containers"],
+    "configure network policies as appropriate": (
+        "Needs the Kubernetes API: list the NetworkPolicy objects of every namespace.",
+        "Give every namespace a policy that denies all ingress by default (a NetworkPolicy with"
+        " an empty podSelector and no ingress rules), then add policies for the traffic each"
+        " workload needs.",
+    ),
+    "place compensating controls in the form of psp and rbac for privileged containers usage": (
+        "Needs the Kubernetes API and a person: which workloads may run privileged, and whether"
+        " PodSecurityPolicies and RBAC confine them to that, is a cluster-wide judgement.",
+        "Enable the PodSecurityPolicy admission plugin, make a restrictive policy the one every"
+        " service account may use, and grant a policy that allows privileged containers only to"
+        " the service accounts of the components that need it (RBAC verb use).",
+    ),
+    "do not admit privileged containers":
+        _psp("privileged containers are admitted", "leaves .spec.privileged unset or false"),
+    "do not admit containers wishing to share the host process id namespace":
+        _psp("pods may share the host's process ID namespace",
+             "leaves .spec.hostPID unset or false"),
+    "do not admit containers wishing to share the host ipc namespace":
+        _psp("pods may share the host's IPC namespace", "leaves .spec.hostIPC unset or false"),
+    "do not admit containers wishing to share the host network namespace":
+        _psp("pods may share the host's network namespace",
+             "leaves .spec.hostNetwork unset or false"),
+    "do not admit containers with allowprivilegeescalation":
+        _psp("containers may gain more privileges than their parent process",
+             "leaves .spec.allowPrivilegeEscalation unset or false"),
+    "do not admit root containers":
+        _psp("containers may run as root",
+             "sets .spec.runAsUser.rule to MustRunAsNonRoot, or to MustRunAs with UID ranges"
+             " that leave out 0"),
+    "do not admit containers with dangerous capabilities":
+        _psp("containers keep dangerous capabilities",
+             "lists NET_RAW (or ALL) in .spec.requiredDropCapabilities"),
+})
+
+# The same items on RKE, where flags are changed through cluster.yml.
+MANUAL_RKE = {
+    "ensure that the encryption provider is set to aescbc": (
+        "Needs a person: RKE writes an encryption configuration under /etc/kubernetes only when"
+        " secrets encryption is turned on, and the providers it lists have to be read there.",
+        "Turn on encryption of secrets at rest with"
+        " services.kube-api.secrets_encryption_config.enabled: true in cluster.yml (RKE v0.3.1"
+        " and later; its default provider is aescbc) and run rke up. Then rewrite the existing"
+        " secrets so that they are stored encrypted:\n"
+        "kubectl get secrets -A -o json | kubectl replace -f -",
+    ),
+    "ensure that the --request-timeout argument is set as appropriate": (
+        MANUAL["ensure that the --request-timeout argument is set as appropriate"][0],
+        "Only if long-running API requests time out: in cluster.yml set request-timeout (for"
+        " example request-timeout: \"300s\") under services.kube-api.extra_args and run rke up.",
+    ),
+}
+for _key in [k for k in MANUAL if k.startswith("do not admit ")]:
+    MANUAL_RKE[_key] = (MANUAL[_key][0], MANUAL[_key][1].replace(
+        "Then enable the PodSecurityPolicy admission plugin of kube-apiserver.",
+        "Then set services.kube-api.pod_security_policy: true in cluster.yml and run rke up,"
+        " which enables the PodSecurityPolicy admission plugin of kube-apiserver."))
+
+
 # Remediation text written by hand where the templates read poorly.
 REMEDIATION = {
     "ensure that the --token-auth-file parameter is not set":
@@ -540,6 +669,111 @@ REMEDIATION = {
         " restart kube-proxy.",
 }
 
+# Remediation by component where one title names items of two components
+# (cis-1.4 calls both the controller manager's and the kubelet's item
+# "Ensure that the RotateKubeletServerCertificate argument is set to true").
+REMEDIATION_BY_COMPONENT = {
+    ("kubelet", "ensure that the rotatekubeletservercertificate argument is set to true"):
+        REMEDIATION["verify that the rotatekubeletservercertificate argument is set to true"],
+}
+
+# RKE (rke-* bundles): cluster.yml names each component's service and its
+# extra_args replace RKE's own value of a flag.
+RKE_SERVICE = {
+    "apiserver": "kube-api",
+    "controllermanager": "kube-controller",
+    "scheduler": "scheduler",
+    "etcd": "etcd",
+    "kubelet": "kubelet",
+    "proxy": "kubeproxy",
+}
+
+RKE_APPLY = "Then run rke up, which recreates the {binary} container with the new arguments."
+
+# RKE remediation written by hand, by title key.
+REMEDIATION_RKE = {
+    "ensure that the --kubelet-certificate-authority argument is set as appropriate":
+        "The kubelets of a default RKE cluster serve a self-signed certificate, so the API server"
+        " has no CA to verify them with. Have RKE issue kubelet serving certificates from the"
+        " cluster CA: in cluster.yml set services.kubelet.generate_serving_certificate: true (on"
+        " RKE releases that offer it) and run rke up; RKE then passes"
+        " --kubelet-certificate-authority=/etc/kubernetes/ssl/kube-ca.pem to kube-apiserver and"
+        " --tls-cert-file/--tls-private-key-file to every kubelet.",
+    "ensure that the --tls-cert-file and --tls-private-key-file arguments are set as appropriate#kubelet":
+        "A default RKE kubelet serves a self-signed certificate it makes at start-up. Have RKE"
+        " issue serving certificates from the cluster CA: in cluster.yml set"
+        " services.kubelet.generate_serving_certificate: true (on RKE releases that offer it),"
+        " or pass your own files with tls-cert-file and tls-private-key-file in"
+        " services.kubelet.extra_args (and services.kubelet.extra_binds if they live outside"
+        " /etc/kubernetes). Then run rke up.",
+    "ensure that the admission control plugin podsecuritypolicy is set":
+        "Create PodSecurityPolicy objects and RBAC bindings that let every workload, system"
+        " components included, use a policy: without them no new pod is admitted. Then set"
+        " services.kube-api.pod_security_policy: true in cluster.yml and run rke up; RKE adds"
+        " PodSecurityPolicy to --enable-admission-plugins of kube-apiserver.",
+    "ensure that the --encryption-provider-config argument is set as appropriate":
+        "Turn on encryption of secrets at rest: in cluster.yml set"
+        " services.kube-api.secrets_encryption_config.enabled: true (RKE v0.3.1 and later) and"
+        " run rke up. RKE writes an aescbc EncryptionConfiguration with a new key and passes it to"
+        " kube-apiserver with --encryption-provider-config. Rewrite existing secrets afterwards so"
+        " they are stored encrypted:\n"
+        "kubectl get secrets -A -o json | kubectl replace -f -",
+    "ensure that the admission control plugin eventratelimit is set":
+        "Write an admission configuration whose EventRateLimit section holds the limits you want,"
+        " in /etc/kubernetes on every control plane node (RKE binds that directory into the"
+        " kube-apiserver container). In cluster.yml, under services.kube-api.extra_args, set"
+        " admission-control-config-file to it and enable-admission-plugins to RKE's list plus"
+        " EventRateLimit (extra_args replaces RKE's value, so repeat the whole list). Then run"
+        " rke up. RKE releases that offer services.kube-api.event_rate_limit.enabled: true do all"
+        " of this themselves.",
+    "ensure that the --hostname-override argument is not set":
+        "RKE always starts the kubelet with --hostname-override: the node's hostname_override"
+        " from cluster.yml, or its address when none is given. It cannot be removed through"
+        " cluster.yml. Where cloud providers or tooling do not need the override, set"
+        " hostname_override of each node to the node's real hostname, so the flag changes"
+        " nothing, and record this item as an accepted exception.",
+    "ensure that the --rotate-certificates argument is not set to false":
+        "RKE gives every kubelet a client certificate signed by the cluster CA and renews it with"
+        " rke cert rotate, not through the kubelet. If the kubelet should rotate its client"
+        " certificate itself, set rotate-certificates: \"true\" in services.kubelet.extra_args"
+        " and run rke up; otherwise rotate with rke cert rotate before the certificates expire"
+        " and record that practice for this item.",
+    "ensure that the rotatekubeletservercertificate argument is set to true#kubelet":
+        "The RotateKubeletServerCertificate feature gate is on by default: make sure"
+        " services.kubelet.extra_args in cluster.yml does not set feature-gates to a list with"
+        " RotateKubeletServerCertificate=false, then run rke up.",
+    "ensure that the rotatekubeletservercertificate argument is set to true#controllermanager":
+        "The RotateKubeletServerCertificate feature gate is on by default: make sure"
+        " services.kube-controller.extra_args in cluster.yml does not set feature-gates to a list"
+        " with RotateKubeletServerCertificate=false, then run rke up.",
+    "ensure that the --protect-kernel-defaults argument is set to true":
+        "First set on every node the kernel parameters the kubelet expects, for example"
+        " vm.overcommit_memory=1, vm.panic_on_oom=0, kernel.panic=10 and kernel.panic_on_oops=1"
+        " in a file under /etc/sysctl.d (then sysctl --system): with this flag a kubelet refuses"
+        " to start when they differ. Then set protect-kernel-defaults: \"true\" in"
+        " services.kubelet.extra_args of cluster.yml and run rke up.",
+    "ensure that the --audit-log-path argument is set as appropriate":
+        "In cluster.yml, under services.kube-api.extra_args, set audit-log-path to a file in a"
+        " host directory that services.kube-api.extra_binds makes visible to the container (for"
+        " example audit-log-path: /var/log/kube-audit/audit-log.json with the bind"
+        " /var/log/kube-audit:/var/log/kube-audit). Then run rke up. RKE releases that offer"
+        " services.kube-api.audit_log.enabled: true set up the path, rotation and policy"
+        " themselves.",
+}
+
+# RKE file remediation written by hand, by title key.
+FILE_REMEDIATION_RKE = {
+    "ensure that the etcd data directory ownership is set to etcd:etcd":
+        "RKE keeps etcd's data in /var/lib/etcd on the host (mounted at /var/lib/rancher/etcd in"
+        " the etcd container) and leaves it to root. On every etcd node create an etcd user and"
+        " group, for example\n"
+        "useradd --system --no-create-home --shell /sbin/nologin etcd\n"
+        "and give it the data:\n"
+        "chown -R etcd:etcd /var/lib/etcd\n"
+        "RKE releases that offer services.etcd.uid and services.etcd.gid in cluster.yml also run"
+        " etcd as that user and keep the ownership after rke up.",
+}
+
 # Settings fixed by hand where kube-bench's test cannot be carried over as is.
 # Each entry replaces the generated `tests`/`combine`.
 SETTINGS = {
@@ -569,7 +803,8 @@ SETTINGS = {
 
 
 class Report:
-    def __init__(self):
+    def __init__(self, flavor="generic"):
+        self.flavor = flavor  # "generic" (kubeadm-like layout) or "rke"
         self.manual = []      # (id, title, reason)
         self.notes = []       # (id, text)
 
@@ -581,11 +816,16 @@ class Report:
 
 
 def strip_suffix(text):
+    """Title without its suffix, (Automated)/(Manual) as a bool (None when the
+    benchmark has no such suffix), (Scored)/(Not Scored) as a bool (or None)."""
     t = re.sub(r"\s+", " ", text).strip()
-    m = re.search(r"\s*\((Automated|Manual)\)$", t)
-    if m:
-        return t[: m.start()].strip(), m.group(1) == "Automated"
-    return t, None
+    m = SUFFIX.search(t)
+    if not m:
+        return t, None, None
+    title, word = t[: m.start()].strip(), m.group(1)
+    if word in ("Automated", "Manual"):
+        return title, word == "Automated", None
+    return title, None, word == "Scored"
 
 
 def as_str(value):
@@ -648,6 +888,8 @@ def convert_flag(check, node_type, report):
             if default is not None and t.get("set") is not False:
                 out["default"] = default
         tests.append(out)
+    tests, bin_op = repair_tests(component, tests, bin_op, item_id, report)
+    uses_config = any("key" in t for t in tests)
     settings = {"component": component}
     override = SETTINGS.get((component, title_key))
     if override:
@@ -676,7 +918,59 @@ def convert_flag(check, node_type, report):
         grants["paths"] = [settings["config"]]
     if uses_env:
         grants["environment"] = [component]
-    return "flag", settings, grants, flag_remediation(settings, node_type, title_key)
+    return "flag", settings, grants, flag_remediation(settings, node_type, title_key, report.flavor)
+
+
+def repair_tests(component, tests, bin_op, item_id, report):
+    """Tests of older references that cannot be carried over as they are."""
+    out = []
+    for t in tests:
+        cmp = t.get("compare")
+        # kube-bench's `has` is a substring test, so cis-1.4 lists every strong
+        # cipher in one `has` value; element-wise that can never match. What
+        # the item asks is that only listed ciphers are used.
+        if cmp and cmp["op"] == "has" and "," in cmp["value"]:
+            t = dict(t, compare={"op": "valid_elements", "value": cmp["value"]})
+            report.note(item_id, "`has` with a list of values read as valid_elements"
+                        " (every configured value must be one of them)")
+        # cis-1.4 asks the controller manager's --feature-gates to equal exactly
+        # RotateKubeletServerCertificate=true; the gate is on by default (beta
+        # since 1.12), so judge it as later benchmarks do: not turned off.
+        if (t["flag"] == "--feature-gates" and cmp and cmp["op"] == "eq"
+                and cmp["value"] == "RotateKubeletServerCertificate=true"):
+            report.note(item_id, "--feature-gates == RotateKubeletServerCertificate=true"
+                        " judged as: the gate is not turned off (it defaults to on)")
+            return ([{"flag": "--feature-gates",
+                      "compare": {"op": "nothave", "value": "RotateKubeletServerCertificate=false"}},
+                     {"flag": "--feature-gates", "set": False}], "or")
+        # A gate name tested as if it were a flag (cis-1.4 and RKE 2.1.13):
+        # judge the --feature-gates list and, where the reference reads the
+        # kubelet config, its featureGates map. Unset means on (the default).
+        if t["flag"] == "RotateKubeletServerCertificate" and component == "kubelet":
+            report.note(item_id, "gate name tested as a flag: judged on --feature-gates"
+                        + (" and featureGates of the config file" if "key" in t else ""))
+            fixed = [{"flag": "--feature-gates",
+                      "compare": {"op": "nothave", "value": "RotateKubeletServerCertificate=false"},
+                      "default": ""}]
+            if "key" in t:
+                fixed.append({"flag": "--feature-gates",
+                              "key": "featureGates.RotateKubeletServerCertificate",
+                              "compare": {"op": "noteq", "value": "false"},
+                              "default": "true"})
+            return fixed, "and"
+        out.append(t)
+    # Rancher's etcd items pass when the flag is merely present OR has the
+    # right value, so --client-cert-auth=false would pass. The bare presence
+    # test adds nothing the compared test lacks (a bare flag reads as true).
+    if bin_op == "or":
+        compared = {t["flag"] for t in out if t.get("compare") and t.get("set") is not False}
+        kept = [t for t in out
+                if not (t.get("set") is not False and "compare" not in t and t["flag"] in compared)]
+        if len(kept) < len(out):
+            report.note(item_id, "dropped an `or` branch that only asks the flag to be present"
+                        " next to one that asks for its value")
+            out = kept
+    return out, bin_op
 
 
 def audit_paths(audit):
@@ -688,27 +982,62 @@ def audit_paths(audit):
     for lit in re.findall(r"/etc/kubernetes/[\w.-]+\.conf\b", audit):
         if lit not in paths:
             paths.append(lit)
+    # Literal paths of the RKE reference (its /node prefix is stripped first).
+    for lit in re.findall(r"(?:test -e|stat -c \S+)\s+(/etc/kubernetes/ssl/[\w.-]+|/var/lib/etcd)(?=[\s;']|$)",
+                          audit):
+        if lit not in paths:
+            paths.append(lit)
     return paths
+
+
+def title_mode_owner(title):
+    """Mode and owner an item's title asks for, for references that test neither."""
+    m = re.search(r"set to (\d{3}) or more restrictive", title)
+    o = re.search(r"ownership is set to (\w+:\w+)", title)
+    return (m.group(1) if m else None), (o.group(1) if o else None)
 
 
 def convert_file(check, node_type, report):
     item_id = str(check["id"])
-    audit = check["audit"]
+    # Rancher's scanner sees the host under /node; the node's own paths are meant.
+    audit = re.sub(r"(?<![\w/])/node(?=/|\$)", "", check["audit"])
     tests_in = (check.get("tests") or {}).get("test_items") or []
+    # `stat -c %a` (RKE, cis-1.4 globs) prints a bare mode that the tests compare with eq.
+    bare_mode = bool(re.search(r"stat -c [^|;]*%a", audit)) and "permissions=%a" not in audit
     mode = owner = None
+    eq_modes = []
     for t in tests_in:
         cmp = t.get("compare") or {}
+        value = as_str(cmp.get("value", ""))
         if cmp.get("op") == "bitmask":
-            mode = as_str(cmp["value"])
+            mode = value
         elif ":" in str(t.get("flag", "")):
             owner = str(t["flag"])
-        elif cmp.get("op") == "eq" and ":" in as_str(cmp.get("value", "")):
-            owner = as_str(cmp["value"])
-    if "permissions=%a" not in audit and "%U:%G" not in audit:
+        elif cmp.get("op") == "eq" and ":" in value:
+            owner = value
+        elif cmp.get("op") == "eq" and re.fullmatch(r"\w+ \w+", value) and "ls -l" in audit:
+            owner = value.replace(" ", ":")            # `ls -laR` prints "root root"
+        elif bare_mode and cmp.get("op") == "eq" and re.fullmatch(r"[0-7]{3}", value):
+            eq_modes.append(value)
+    if eq_modes:
+        # RKE accepts a list of exact modes (644, 640, 600, ...): every bit they
+        # allow, i.e. "644 or more restrictive" as the title says.
+        union = 0
+        for v in eq_modes:
+            union |= int(v, 8)
+        mode = f"{union:03o}"
+        if len(eq_modes) > 1:
+            report.note(item_id, f"exact modes {', '.join(eq_modes)} read as: no bit beyond {mode}")
+    stat_like = ("permissions=%a" in audit or "%U:%G" in audit or bare_mode
+                 or "ls -laR" in audit or "check_files_" in audit)
+    if not stat_like:
         raise ValueError(f"{item_id}: not a stat audit")
     settings = {}
     grant_paths = []
-    if "cni-conf-dir" in audit:
+    exclude = None
+    script = re.search(r"check_files_(owner_in_dir|permissions)\.sh\s+(\S+)(?:\s+(\d{3}))?", audit)
+    glob = re.search(r"%a\s+(/[\w/.-]+)/(\*[\w.-]+|!\(\*\w+\)\.\w+|\*\w+\.\w+)\s*$", audit)
+    if "cni-conf-dir" in audit or "cni/files" in audit:
         dirs = [{"path": "/etc/cni/net.d", "recursive": True},
                 {"path": "/var/lib/cni/networks", "recursive": True}]
         settings["dirs"] = dirs
@@ -716,6 +1045,9 @@ def convert_file(check, node_type, report):
         report.note(item_id, "kube-bench takes the CNI directory from the kubelet's"
                     " --cni-conf-dir (removed with dockershim); fixed dirs /etc/cni/net.d"
                     " and /var/lib/cni/networks are used instead")
+        if not tests_in:
+            mode, owner = title_mode_owner(check["text"])
+            report.note(item_id, "the reference tests nothing; mode/owner taken from the title")
     elif "DATA_DIR" in audit or "data-dir" in audit:
         settings["paths"] = ["${etcd.datadir}"]
         grant_paths = ["${etcd.datadir}"]
@@ -732,6 +1064,33 @@ def convert_file(check, node_type, report):
         d["recursive"] = True
         settings["dirs"] = [d]
         grant_paths = ["/etc/kubernetes/pki"]
+    elif re.search(r"ls -laR (/[\w/.-]+)", audit) or (script and script.group(1) == "owner_in_dir"):
+        # The directory and everything below it.
+        m = re.search(r"ls -laR (/[\w/.-]+)", audit)
+        path = (m.group(1) if m else script.group(2)).rstrip("/")
+        settings["paths"] = [path]
+        settings["dirs"] = [{"path": path, "recursive": True}]
+        grant_paths = [path]
+        if script:
+            # Rancher's script reports whether every file there is root:root.
+            owner = "root:root"
+    elif script or glob:
+        # A glob of files in one directory: `DIR/*.crt`, `DIR/*key.pem`, `DIR/!(*key).pem`.
+        if script:
+            path, pattern = script.group(2).rsplit("/", 1)
+            mode = script.group(3) or "644"          # the script's default mode
+        else:
+            path, pattern = glob.group(1), glob.group(2)
+        m = re.fullmatch(r"!\(\*\w+\)(\.\w+)|\*([\w.-]+)", pattern)
+        if not m:
+            raise ValueError(f"{item_id}: cannot read file pattern {pattern!r}")
+        suffix = m.group(1) or m.group(2)
+        if m.group(1):
+            exclude = pattern[2:].split(")")[0] + suffix        # !(*key).pem -> *key.pem
+            report.note(item_id, f"{pattern} (every {suffix} but {exclude}) judged as every"
+                        f" {suffix} file: a key passes whenever it passes its own, stricter item")
+        settings["dirs"] = [{"path": path, "suffix": suffix, "recursive": False}]
+        grant_paths = [path]
     else:
         paths = audit_paths(audit)
         if not paths:
@@ -745,18 +1104,45 @@ def convert_file(check, node_type, report):
     if owner is not None:
         settings["owner"] = owner
     grants = {"paths": grant_paths}
-    return "file", settings, grants, file_remediation(settings, node_type)
+    if report.flavor == "rke" and norm_title(check["text"]) in FILE_REMEDIATION_RKE:
+        return "file", settings, grants, FILE_REMEDIATION_RKE[norm_title(check["text"])] + "\n"
+    return "file", settings, grants, file_remediation(settings, node_type, report.flavor, exclude)
 
 
 # ---------------------------------------------------------- remediation
 
 
-def file_remediation(settings, node_type):
+# RKE writes none of these files: it runs each component as a docker container
+# configured by arguments (what the file would say in prose).
+RKE_NO_FILE = {
+    "${apiserver.conf}": "a pod manifest for kube-apiserver",
+    "${controllermanager.conf}": "a pod manifest for kube-controller-manager",
+    "${scheduler.conf}": "a pod manifest for kube-scheduler",
+    "${etcd.conf}": "a pod manifest for etcd",
+    "${kubelet.svc}": "a systemd unit for the kubelet",
+    "${kubelet.conf}": "a kubelet config file",
+    "/etc/kubernetes/admin.conf": "an admin kubeconfig",
+}
+
+
+def file_remediation(settings, node_type, flavor="generic", exclude=None):
     where = NODE_WORDS[node_type]
     lines = []
     paths = settings.get("paths", [])
     dirs = settings.get("dirs", [])
     many = len(paths) + len(dirs) > 1
+    absent = [RKE_NO_FILE[p] for p in paths if p in RKE_NO_FILE] if flavor == "rke" else []
+    if absent:
+        what = absent[0]
+        if paths == ["/etc/kubernetes/admin.conf"]:
+            lines.append("RKE keeps no admin kubeconfig on the nodes: it writes"
+                         " kube_config_cluster.yml next to cluster.yml where rke runs, and that"
+                         " copy is the one to protect. Only if someone has put"
+                         f" {paths[0]} on this node:")
+        else:
+            lines.append(f"RKE runs the component as a docker container configured by arguments"
+                         f" and writes no {what.split(' ', 1)[1]}, so there is normally nothing"
+                         f" to do. Only if such a file exists at {' '.join(paths)}:")
     if "mode" in settings:
         mode = settings["mode"]
         cmds = []
@@ -764,7 +1150,10 @@ def file_remediation(settings, node_type):
             cmds.append(f"chmod {mode} " + " ".join(paths))
         for d in dirs:
             name = f" -name '*{d['suffix']}'" if d.get("suffix") else ""
-            cmds.append(f"find {d['path']} -type f{name} -exec chmod {mode} {{}} +")
+            if exclude:
+                name += f" ! -name '{exclude}'"
+            depth = "" if d.get("recursive", True) else " -maxdepth 1"
+            cmds.append(f"find {d['path']}{depth} -type f{name} -exec chmod {mode} {{}} +")
         lines.append(f"On {where}, remove every permission beyond {mode}"
                      + (" from these files" if many or dirs else "") + ":")
         lines.extend(cmds)
@@ -775,7 +1164,9 @@ def file_remediation(settings, node_type):
             cmds.append(f"chown {owner} " + " ".join(p for p in paths))
         for d in dirs:
             if d.get("suffix"):
-                cmds.append(f"find {d['path']} -type f -name '*{d['suffix']}' -exec chown {owner} {{}} +")
+                depth = "" if d.get("recursive", True) else " -maxdepth 1"
+                cmds.append(f"find {d['path']}{depth} -type f -name '*{d['suffix']}'"
+                            f" -exec chown {owner} {{}} +")
             elif d['path'] not in paths:
                 cmds.append(f"chown -R {owner} {d['path']}")
             else:
@@ -822,12 +1213,13 @@ def flag_phrase(test, component):
         if v == "0":
             return f"set {flag} to a non-zero value" + (f", e.g. {flag}={ex}" if ex else "")
         return f"set {flag} to a value other than {v}"
-    if op in ("gte", "gt"):
-        more = "or more" if op == "gte" else "or above"
-        return f"set {flag} to {v} {more}, e.g. {flag}={ex or v}"
-    if op in ("lte", "lt"):
-        less = "or less" if op == "lte" else "or below"
-        return f"set {flag} to {v} {less}, e.g. {flag}={ex or v}"
+    if op == "gte":
+        return f"set {flag} to {v} or more, e.g. {flag}={ex or v}"
+    if op == "lte":
+        return f"set {flag} to {v} or less, e.g. {flag}={ex or v}"
+    if op in ("gt", "lt"):
+        side = "above" if op == "gt" else "below"
+        return f"set {flag} to a value {side} {v}" + (f", e.g. {flag}={ex}" if ex else "")
     if op == "has":
         return f"add {v} to {flag} (e.g. {flag}=...,{v},...)"
     if op == "nothave":
@@ -889,10 +1281,68 @@ def join_phrases(tests, combine, phrase, use_key=False):
     return sep.join(phrase(t) for t in tests)
 
 
-def flag_remediation(settings, node_type, title_key):
+def rke_example(test, component):
+    """One extra_args line for a test, as cluster.yml writes it (None when no
+    value would mean anything without knowing the cluster)."""
+    name = test["flag"].lstrip("-")
+    cmp = test.get("compare")
+    ex = EXAMPLES.get((component, test["flag"]))
+    if not cmp:
+        value = ex
+    elif cmp["op"] == "eq":
+        value = cmp["value"]
+    elif cmp["op"] == "noteq":
+        value = "true" if cmp["value"] == "false" else ex
+    elif cmp["op"] in ("gte", "lte"):
+        value = ex or cmp["value"]
+    elif cmp["op"] in ("gt", "lt", "nothave"):
+        value = ex
+    elif cmp["op"] == "has":
+        value = ex if ex and cmp["value"] in ex.split(",") else None
+    else:
+        value = None
+    return f'{name}: "{value}"' if value else None
+
+
+def rke_flag_remediation(settings, title_key):
+    component = settings["component"]
+    tests = settings["tests"]
+    combine = settings.get("combine", "and")
+    binary = COMPONENT[component][0]
+    svc = RKE_SERVICE[component]
+    for key in (f"{title_key}#{component}", title_key):
+        if key in REMEDIATION_RKE:
+            return REMEDIATION_RKE[key].rstrip("\n") + "\n"
+    apply = RKE_APPLY.format(binary=binary)
+    if all(t.get("set") is False for t in tests):
+        names = " and ".join(sorted({t["flag"].lstrip("-") for t in tests}))
+        return (f"RKE does not pass {names} to {binary} itself: remove it from"
+                f" services.{svc}.extra_args in cluster.yml. {apply}\n")
+    fphrase = lambda t: flag_phrase(t, component)  # noqa: E731
+    shown = next((t for t in tests if t.get("set") is not False and t.get("compare")
+                  and default_passes(t) is not True), None) \
+        or next((t for t in tests if t.get("set") is not False), tests[0])
+    example = rke_example(shown, component)
+    text = (f"In cluster.yml, under services.{svc}.extra_args, {join_phrases(tests, combine, fphrase)}"
+            f" (extra_args names a flag without its dashes"
+            + (f", e.g. {example})." if example else ")."))
+    has = [t for t in tests if (t.get("compare") or {}).get("op") == "has"]
+    if has and has[0]["flag"] == "--enable-admission-plugins":
+        text += (" A value given in extra_args replaces RKE's own, so list the plugins RKE"
+                 " enables as well as the new one.")
+    elif has:
+        text += " A value given in extra_args replaces RKE's own, so keep the values RKE sets."
+    return text + " " + apply + "\n"
+
+
+def flag_remediation(settings, node_type, title_key, flavor="generic"):
+    component = settings["component"]
+    if flavor == "rke":
+        return rke_flag_remediation(settings, title_key)
+    if (component, title_key) in REMEDIATION_BY_COMPONENT:
+        return REMEDIATION_BY_COMPONENT[(component, title_key)].rstrip("\n") + "\n"
     if title_key in REMEDIATION:
         return REMEDIATION[title_key].rstrip("\n") + "\n"
-    component = settings["component"]
     tests = settings["tests"]
     combine = settings.get("combine", "and")
     binary, where_file = COMPONENT[component]
@@ -933,26 +1383,39 @@ def flag_remediation(settings, node_type, title_key):
 
 def convert_check(check, node_type, report):
     item_id = str(check["id"])
-    title, automated = strip_suffix(check["text"])
+    title, automated, title_scored = strip_suffix(check["text"])
     kind = check.get("type")
     if automated is None:
-        # Benchmarks before v1.5 have no (Automated)/(Manual) suffix.
-        automated = kind not in ("manual", "skip")
-        report.note(item_id, f"title has no (Automated)/(Manual) suffix; automated={str(automated).lower()}"
-                    " derived from kube-bench's type")
+        # Benchmarks before v1.5 have no (Automated)/(Manual) suffix: only
+        # kube-bench's `type: manual` marks an item that needs a person.
+        automated = kind != "manual"
+    if title_scored is None:
+        scored = bool(check.get("scored"))
+    else:
+        # The (Scored)/(Not Scored) of the title is the benchmark's own word;
+        # kube-bench's `scored:` disagrees with it on a few items.
+        scored = title_scored
+        if bool(check.get("scored")) != scored:
+            report.note(item_id, f"title says {'(Scored)' if scored else '(Not Scored)'} but"
+                        f" kube-bench has scored: {str(bool(check.get('scored'))).lower()};"
+                        " the title wins")
     item = {
         "id": item_id,
         "title": title,
         "automated": automated,
-        "scored": bool(check.get("scored")),
+        "scored": scored,
     }
     key = norm_title(check["text"])
     audit = check.get("audit") or ""
     manual_reason = None
-    if node_type == "policies" or kind in ("manual", "skip") or not audit.strip() or "kubectl" in audit:
+    if node_type == "policies" or kind == "skip" or not audit.strip() or "kubectl" in audit:
         manual_reason = "manual"
     elif key in MANUAL:
         manual_reason = "table"
+    elif kind == "manual" and not (check.get("tests") or {}).get("test_items") \
+            and "cni/files" not in audit:
+        # `type: manual` with nothing to test: only a person can judge it.
+        manual_reason = "manual"
     if manual_reason is None:
         try:
             if is_process_audit(audit):
@@ -970,6 +1433,8 @@ def convert_check(check, node_type, report):
             item["remediation"] = wrap(remediation)
             return item
     reason, remediation = MANUAL.get(key, (None, None))
+    if report.flavor == "rke" and key in MANUAL_RKE:
+        reason, remediation = MANUAL_RKE[key]
     if reason is None:
         reason = ("Needs the Kubernetes API or a person; nothing on the node shows"
                   " whether this holds.")
@@ -979,6 +1444,41 @@ def convert_check(check, node_type, report):
     item["remediation"] = wrap(remediation)
     report.manual.append((item_id, title, reason))
     return item
+
+
+def check_fingerprint(check):
+    """What makes two reference checks the same item: title, audit and tests."""
+    return (norm_title(check["text"]), re.sub(r"\s+", " ", str(check.get("audit") or "")).strip(),
+            json.dumps(check.get("tests"), sort_keys=True, default=str))
+
+
+def reference_items(ref):
+    """The reference's sections with item ids that repeat an earlier section's
+    dropped: a bundle holds every id once (the loader refuses duplicates).
+    Rancher's rke-cis-1.4 lists 1.4.19-1.4.21 (PKI files) in master and again,
+    unchanged, in etcd; they are kept where they first appear. A repeated id
+    whose check differs is an error. Returns ([(name, data, [(group, [checks])])],
+    [(id, dropped from section, kept in section)])."""
+    first = {}
+    out, dropped = [], []
+    for name, data in ref:
+        groups = []
+        for g in data["groups"]:
+            checks = []
+            for c in g.get("checks") or []:
+                cid = str(c["id"])
+                if cid in first:
+                    kept_in, fp = first[cid]
+                    if fp != check_fingerprint(c):
+                        sys.exit(f"{name}: item {cid} repeats an item of {kept_in} with a"
+                                 " different check; a bundle cannot hold both")
+                    dropped.append((cid, name, kept_in))
+                    continue
+                first[cid] = (name, check_fingerprint(c))
+                checks.append(c)
+            groups.append((g, checks))
+        out.append((name, data, groups))
+    return out, dropped
 
 
 def load_reference(ref_dir):
@@ -993,7 +1493,7 @@ def load_reference(ref_dir):
     return out
 
 
-def convert_section(name, data, report):
+def convert_section(name, data, groups, report):
     node_type = data.get("type") or name
     section = {
         "id": str(data["id"]),
@@ -1001,9 +1501,9 @@ def convert_section(name, data, report):
         "node_type": node_type,
         "groups": [],
     }
-    for g in data["groups"]:
+    for g, checks in groups:
         group = {"id": str(g["id"]), "title": re.sub(r"\s+", " ", g["text"]).strip(), "items": []}
-        for c in g.get("checks") or []:
+        for c in checks:
             group["items"].append(convert_check(c, node_type, report))
         section["groups"].append(group)
     return section
@@ -1154,25 +1654,40 @@ def verify(ref_dir, out_dir, bundle_root):
     errors = []
     with open(os.path.join(out_dir, "bundle.yaml")) as f:
         bundle = yaml.safe_load(f)
-    ref = load_reference(ref_dir)
-    expected_files = [name + ".yaml" for name, _ in ref]
+    ref, dropped = reference_items(load_reference(ref_dir))
+    expected_files = [name + ".yaml" for name, _, _ in ref]
     if bundle.get("sections") != expected_files:
         errors.append(f"bundle.yaml sections {bundle.get('sections')} != {expected_files}")
     counts = []
-    for name, data in ref:
+    seen = set()
+    for name, data, groups in ref:
         with open(os.path.join(out_dir, name + ".yaml")) as f:
             out = yaml.safe_load(f)
         if out["id"] != str(data["id"]) or out["node_type"] != (data.get("type") or name):
             errors.append(f"{name}: section id/node_type differ")
+        # Every reference group and item, in order; an item id that repeats an
+        # earlier section's (see reference_items) is held once, where it first appears.
         ref_groups = [(str(g["id"]), re.sub(r"\s+", " ", g["text"]).strip(),
-                       [str(c["id"]) for c in g.get("checks") or []]) for g in data["groups"]]
+                       [str(c["id"]) for c in checks]) for g, checks in groups]
+        for g in data["groups"]:
+            for c in g.get("checks") or []:
+                if str(c["id"]) not in {i for _, _, ids in ref_groups for i in ids} \
+                        and str(c["id"]) not in seen:
+                    errors.append(f"{name}: item {c['id']} of the reference is missing")
+        for _, _, ids in ref_groups:
+            for i in ids:
+                if i in seen:
+                    errors.append(f"{name}: item {i} appears twice in the bundle")
+                seen.add(i)
         out_groups = [(g["id"], g["title"], [i["id"] for i in g["items"]]) for g in out["groups"]]
         if ref_groups != out_groups:
             errors.append(f"{name}: groups/items differ from the reference")
-        n_ref = sum(len(g[2]) for g in ref_groups)
+        n_ref = sum(len(g.get("checks") or []) for g in data["groups"])
         n_out = sum(len(g[2]) for g in out_groups)
-        if n_ref != n_out:
-            errors.append(f"{name}: {n_out} items, reference has {n_ref}")
+        n_dup = sum(1 for _, sec, _ in dropped if sec == name)
+        if n_ref != n_out + n_dup:
+            errors.append(f"{name}: {n_out} items (+{n_dup} held in an earlier section),"
+                          f" reference has {n_ref}")
         n_check = n_manual = 0
         for g in out["groups"]:
             for it in g["items"]:
@@ -1197,7 +1712,7 @@ def verify(ref_dir, out_dir, bundle_root):
                     if not it.get("manual"):
                         errors.append(f"{it['id']}: no check and no manual reason")
         counts.append((name, n_ref, n_out, n_check, n_manual))
-    return counts, errors
+    return counts, errors, dropped
 
 
 def verify_grants(it):
@@ -1270,20 +1785,30 @@ def main():
         else:
             sys.exit(f"unknown benchmark {name}: pass --kubernetes")
         m = re.fullmatch(r"cis-(\d+)\.(\d+)", name)
-        title = args.title or (f"CIS Kubernetes Benchmark v{m.group(1)}.{m.group(2)}.0" if m else name)
-        report = Report()
-        ref = load_reference(ref_dir)
+        title = args.title or TITLES.get(name) or (
+            f"CIS Kubernetes Benchmark v{m.group(1)}.{m.group(2)}.0" if m else name)
+        report = Report(flavor="rke" if name.startswith("rke-") else "generic")
+        ref, dropped = reference_items(load_reference(ref_dir))
+        for iid, sec, kept in dropped:
+            report.note(iid, f"repeated unchanged in the reference's {sec} section; held once,"
+                        f" in {kept} (a bundle holds each id once)")
+        source, owner = SOURCES.get(os.path.basename(os.path.dirname(ref_dir)),
+                                    ("kube-bench", "kube-bench"))
         os.makedirs(out_dir, exist_ok=True)
-        header = [f"Generated by profiles/tools/import_kube_bench.py from kube-bench {name}.",
-                  "Facts (ids, titles, flags, files, modes) come from kube-bench (Apache-2.0);",
+        header = [f"Generated by profiles/tools/import_kube_bench.py from {source} {name}.",
+                  f"Facts (ids, titles, flags, files, modes) come from {owner} (Apache-2.0);",
                   "remediation and reasons are kubecis' own. Regenerate instead of editing."]
         files = []
-        for sec_name, data in ref:
-            section = convert_section(sec_name, data, report)
+        for sec_name, data, groups in ref:
+            section = convert_section(sec_name, data, groups, report)
             with open(os.path.join(out_dir, sec_name + ".yaml"), "w") as f:
                 f.write(dump(section, header))
             files.append(sec_name + ".yaml")
         bundle = {"benchmark": name, "title": title, "kubernetes": kube, "sections": files}
+        # Profiles are written by hand beside the generated files; list the ones present.
+        profiles = sorted(f for f in os.listdir(out_dir) if f.startswith("profile-") and f.endswith(".yaml"))
+        if profiles:
+            bundle["profiles"] = profiles
         with open(os.path.join(out_dir, "bundle.yaml"), "w") as f:
             f.write(dump(bundle, header[:1]))
         if not args.quiet:
@@ -1294,12 +1819,14 @@ def main():
             for iid, text in report.notes:
                 print(f"  {iid}  {text}")
 
-    counts, errors = verify(ref_dir, out_dir, bundle_root)
+    counts, errors, dropped = verify(ref_dir, out_dir, bundle_root)
     print(f"# {name}: section  reference  bundle  with-check  manual")
     for sec, n_ref, n_out, n_check, n_manual in counts:
         print(f"  {sec:<13} {n_ref:>9} {n_out:>7} {n_check:>11} {n_manual:>7}")
     tot = [sum(c[i] for c in counts) for i in range(1, 5)]
     print(f"  {'total':<13} {tot[0]:>9} {tot[1]:>7} {tot[2]:>11} {tot[3]:>7}")
+    for iid, sec, kept in dropped:
+        print(f"  ({iid} of {sec} is held once, in {kept})")
     if errors:
         for e in errors:
             print("ERROR:", e, file=sys.stderr)

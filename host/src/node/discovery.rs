@@ -326,6 +326,36 @@ impl Discovery {
     }
 }
 
+impl Discovery {
+    /// The Kubernetes version this node root shows: the image tag of a
+    /// control-plane static pod (`registry.k8s.io/kube-apiserver:v1.26.9`).
+    /// Returns the version and where it was read.
+    pub fn kubernetes_version(&self, node: &Node) -> Option<(String, String)> {
+        for var in ["apiserver.conf", "controllermanager.conf", "scheduler.conf"] {
+            let path = NodePath::parse(self.vars.get(var)?)?;
+            let Ok(image) = node.config_value(&path, "spec.containers.0.image") else {
+                continue;
+            };
+            if let Some(version) = image.as_str().and_then(version_of_image) {
+                return Some((version, format!("image tag in {path}")));
+            }
+        }
+        None
+    }
+}
+
+/// `registry.k8s.io/kube-apiserver:v1.26.9` → `1.26.9`.
+fn version_of_image(image: &str) -> Option<String> {
+    let tag = image.rsplit_once(':')?.1.trim_start_matches('v');
+    let core = tag.split(['-', '+', '_']).next()?;
+    let parts: Vec<&str> = core.split('.').collect();
+    let numeric = parts.len() >= 2
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    numeric.then(|| core.to_owned())
+}
+
 /// The node types of a benchmark (its sections).
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
@@ -407,6 +437,23 @@ mod tests {
 
     fn component(name: &str) -> &'static Component {
         COMPONENTS.iter().find(|c| c.name == name).unwrap()
+    }
+
+    #[test]
+    fn versions_from_image_tags() {
+        assert_eq!(
+            version_of_image("registry.k8s.io/kube-apiserver:v1.26.9").as_deref(),
+            Some("1.26.9")
+        );
+        assert_eq!(
+            version_of_image("rancher/hyperkube:v1.15.12-rancher2").as_deref(),
+            Some("1.15.12")
+        );
+        assert_eq!(
+            version_of_image("localhost:5000/kube-apiserver:latest"),
+            None
+        );
+        assert_eq!(version_of_image("kube-apiserver"), None);
     }
 
     #[test]
