@@ -5,7 +5,7 @@ use clap::{Parser, Subcommand};
 use kubecis::bundle::Library;
 use kubecis::cluster::diff::Snapshot;
 use kubecis::cluster::render::CsvKind;
-use kubecis::cluster::{self, Composer, ReportOptions, read_node_report};
+use kubecis::cluster::{self, ReportOptions, compose_files};
 use kubecis::node::Node;
 use kubecis::node::discovery::{Discovery, NodeType};
 use kubecis::output::{self, Format};
@@ -389,11 +389,7 @@ fn run_report(args: &ReportArgs) -> Result<ExitCode> {
             files.push(input.clone());
         }
     }
-    let mut composer = Composer::new(options);
-    for file in &files {
-        read_node_report(file, &mut composer)?;
-    }
-    let mut report = composer.finish();
+    let mut report = compose_files(&files, &options)?.finish();
     if let Some(b) = &args.benchmark {
         report
             .groups

@@ -59,6 +59,44 @@ struct Item<'a> {
     remediation: &'a RawValue,
 }
 
+/// Compose node report files on all cores: contiguous shares composed in
+/// parallel, then merged in input order.
+pub fn compose_files(
+    files: &[std::path::PathBuf],
+    options: &super::ReportOptions,
+) -> Result<Composer, InputError> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(files.len().max(1));
+    let share = files.len().div_ceil(workers).max(1);
+    let parts: Vec<Result<Composer, InputError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(share)
+            .map(|chunk| {
+                scope.spawn(move || {
+                    let mut composer = Composer::new(options.clone());
+                    for file in chunk {
+                        read_node_report(file, &mut composer)?;
+                    }
+                    Ok(composer)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("a composing thread panicked"))
+            .collect()
+    });
+    let mut all = Composer::new(options.clone());
+    for part in parts {
+        all.merge(part?).map_err(|message| InputError {
+            file: "inputs".into(),
+            message,
+        })?;
+    }
+    Ok(all)
+}
+
 /// Read one node report (`kubecis scan --format json`) into the composer.
 pub fn read_node_report(path: &Path, composer: &mut Composer) -> Result<(), InputError> {
     let file = path.display().to_string();

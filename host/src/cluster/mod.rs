@@ -6,7 +6,7 @@ mod input;
 pub mod options;
 pub mod render;
 
-pub use input::{InputError, read_node_report};
+pub use input::{InputError, compose_files, read_node_report};
 pub use options::{Health, ReportOptions};
 
 use crate::node::discovery::NodeType;
@@ -154,13 +154,13 @@ pub struct ResultInput {
 }
 
 /// Folds node reports in one at a time, so memory holds the composition, not the inputs.
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Composer {
     options: ReportOptions,
     groups: BTreeMap<(String, Option<String>), GroupAcc>,
 }
 
-#[derive(Default)]
+#[derive(Default, Clone)]
 struct GroupAcc {
     title: String,
     nodes: Vec<NodeAcc>,
@@ -168,6 +168,7 @@ struct GroupAcc {
     index: HashMap<String, usize>,
 }
 
+#[derive(Clone)]
 struct NodeAcc {
     name: String,
     version: Option<String>,
@@ -177,6 +178,7 @@ struct NodeAcc {
     unknown: usize,
 }
 
+#[derive(Clone)]
 struct ItemAcc {
     id: String,
     title: String,
@@ -251,6 +253,38 @@ impl Composer {
                 .push((idx, r.state, r.actual.into(), r.reason.into()));
         }
         group.nodes.push(acc);
+        Ok(())
+    }
+
+    /// Fold in another composer's nodes, after this one's (for composing in parallel).
+    pub fn merge(&mut self, other: Composer) -> Result<(), String> {
+        for (key, theirs) in other.groups {
+            let ours = self.groups.entry(key.clone()).or_default();
+            if let Some(dup) = theirs
+                .nodes
+                .iter()
+                .find(|n| ours.nodes.iter().any(|m| m.name == n.name))
+            {
+                return Err(format!("node {} appears twice for {}", dup.name, key.0));
+            }
+            if ours.title.is_empty() {
+                ours.title = theirs.title;
+            }
+            let offset = ours.nodes.len() as u32;
+            ours.nodes.extend(theirs.nodes);
+            for mut item in theirs.items {
+                for seen in &mut item.seen {
+                    seen.0 += offset;
+                }
+                match ours.index.get(&item.id) {
+                    Some(i) => ours.items[*i].seen.extend(item.seen),
+                    None => {
+                        ours.index.insert(item.id.clone(), ours.items.len());
+                        ours.items.push(item);
+                    }
+                }
+            }
+        }
         Ok(())
     }
 
