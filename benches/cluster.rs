@@ -9,6 +9,7 @@ mod fixture;
 
 use kubecis::bundle::Library;
 use kubecis::node::Node;
+use kubecis::node::discovery::Discovery;
 use kubecis::report::{Report, State};
 use kubecis::sandbox::{Cache, Limits, Sandbox};
 use kubecis::scan::{self, ScanOptions};
@@ -23,7 +24,8 @@ fn scan_fixture(name: &str, sandbox: &Sandbox, bundle: &kubecis::bundle::Bundle)
     let root = tmp.path().join("root");
     fixture::materialise(&fixture::nodes_dir().join(name), &root);
     let node = Arc::new(Node::at_root(&root, None).unwrap());
-    scan::scan(bundle, node, sandbox, &ScanOptions::default())
+    let discovery = Arc::new(Discovery::run(&node));
+    scan::scan(bundle, node, discovery, sandbox, &ScanOptions::default())
 }
 
 fn peak_children_mib() -> f64 {

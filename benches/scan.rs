@@ -108,10 +108,16 @@ fn main() {
             scan::prepare(&mut sandbox, bundle).unwrap();
             assert_eq!(sandbox.stats.compiled, 0, "a warm scan must not compile");
             let node = Arc::new(Node::at_root(&root, None).unwrap());
-            let report = scan::scan(bundle, node.clone(), &sandbox, &ScanOptions::default());
+            let discovery = Arc::new(Discovery::run(&node));
+            let report = scan::scan(
+                bundle,
+                node.clone(),
+                discovery.clone(),
+                &sandbox,
+                &ScanOptions::default(),
+            );
             lib_times.push(start.elapsed());
 
-            let discovery = Arc::new(Discovery::run(&node));
             let types = &report.node.node_types;
             let items: Vec<_> = bundle
                 .items()

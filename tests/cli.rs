@@ -8,7 +8,15 @@ use support::{Materialised, kubecis, stderr, write_bundle};
 
 fn scan_args<'a>(node: &'a Materialised, root: &'a str, cache: &'a str) -> Vec<&'a str> {
     let _ = node;
-    vec!["scan", "--root", root, "--cache-dir", cache]
+    vec![
+        "scan",
+        "--benchmark",
+        "cis-1.8",
+        "--root",
+        root,
+        "--cache-dir",
+        cache,
+    ]
 }
 
 #[test]
@@ -169,8 +177,71 @@ fn a_node_without_kubernetes_says_what_to_do() {
     let root = empty.path().display().to_string();
     assert_usage_error(
         &["scan", "--root", &root],
+        "--benchmark auto cannot tell this node's Kubernetes version",
+    );
+    assert_usage_error(
+        &["scan", "--root", &root, "--benchmark", "cis-1.8"],
         "no Kubernetes component runs on this node",
     );
+}
+
+#[test]
+fn auto_picks_the_benchmark_of_the_nodes_kubernetes_version() {
+    let cp = Materialised::new("kubeadm-control-plane");
+    let root = cp.root().display().to_string();
+    let scan = |root: &str, extra: &[&str]| {
+        let mut args = vec!["scan", "--root", root, "--format", "json"];
+        args.extend(extra);
+        let out = kubecis(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+        (report, stderr(&out))
+    };
+    let (report, _) = scan(&root, &[]);
+    assert_eq!(report.benchmark, "cis-1.8");
+    assert_eq!(
+        report.benchmark_from,
+        "auto: Kubernetes 1.26.9 (image tag in /etc/kubernetes/manifests/kube-apiserver.yaml) maps to cis-1.8"
+    );
+    assert_eq!(report.node.kubernetes_version.as_deref(), Some("1.26.9"));
+
+    // The same node after an upgrade: every supported minor version maps as kube-bench maps it.
+    let manifest = cp
+        .root()
+        .join("etc/kubernetes/manifests/kube-apiserver.yaml");
+    let original = std::fs::read_to_string(&manifest).unwrap();
+    for (minor, benchmark) in [
+        ("1.27.6", "cis-1.9"),
+        ("1.28.2", "cis-1.10"),
+        ("1.29.0", "cis-1.11"),
+        ("1.30.4", "cis-1.11"),
+        ("1.31.1", "cis-1.11"),
+        ("1.32.0", "cis-1.12"),
+        ("1.33.3", "cis-1.12"),
+        ("1.34.1", "cis-1.12"),
+    ] {
+        std::fs::write(&manifest, original.replace("v1.26.9", &format!("v{minor}"))).unwrap();
+        let (report, warning) = scan(&root, &[]);
+        assert_eq!(report.benchmark, benchmark, "Kubernetes {minor}");
+        assert!(warning.is_empty(), "{warning}");
+    }
+    std::fs::write(&manifest, original.replace("v1.26.9", "v1.36.0")).unwrap();
+    let (report, warning) = scan(&root, &[]);
+    assert_eq!(report.benchmark, "cis-1.12");
+    assert!(
+        warning.contains(
+            "Kubernetes 1.36.0: it is newer than every known benchmark; using the newest"
+        ),
+        "{warning}"
+    );
+
+    // A worker shows no version: it must be stated.
+    let worker = Materialised::new("kubeadm-worker");
+    let wroot = worker.root().display().to_string();
+    assert_usage_error(&["scan", "--root", &wroot], "state it with --k8s-version");
+    let (report, _) = scan(&wroot, &["--k8s-version", "1.33.1"]);
+    assert_eq!(report.benchmark, "cis-1.12");
+    assert!(report.benchmark_from.contains("given with --k8s-version"));
 }
 
 #[test]

@@ -122,7 +122,7 @@ fn a_node_that_should_have_run_an_item_and_did_not_is_named() {
         "kubeadm-worker",
         "worker-1",
         dir.path(),
-        &["--check", "4.1.1"],
+        &["--check", "4.1.1", "--k8s-version", "1.26.9"],
     );
     let g = json(&[cp, partial], &[]);
     let anon = g.items.iter().find(|i| i.id == "4.2.1").unwrap();
@@ -160,7 +160,7 @@ fn node_health_follows_the_thresholds() {
         "kubeadm-worker",
         "half",
         dir.path(),
-        &["--check", "4.1.1,4.1.5"],
+        &["--check", "4.1.1,4.1.5", "--k8s-version", "1.26.9"],
     );
     let health = |cfg: &str| {
         let path = dir.path().join("edge.yaml");

@@ -41,12 +41,15 @@ fn conformance() -> BTreeMap<String, Conformance> {
         }
         let benchmark = path.file_stem().unwrap().to_str().unwrap().to_owned();
         let text = fs::read_to_string(&path).unwrap();
-        let parsed: Conformance = serde_yaml_ng::from_str(&text)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let parsed: Conformance =
+            serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         out.insert(benchmark, parsed);
     }
     for b in BENCHMARKS {
-        assert!(out.contains_key(*b), "tests/conformance/{b}.yaml is missing");
+        assert!(
+            out.contains_key(*b),
+            "tests/conformance/{b}.yaml is missing"
+        );
     }
     out
 }
@@ -101,10 +104,14 @@ fn every_automated_item_passes_somewhere_and_fails_somewhere() {
             }
             for (id, state) in states {
                 if !ids.contains(id.as_str()) {
-                    problems.push(format!("{benchmark} {fixture}: {id} is no item of the bundle"));
+                    problems.push(format!(
+                        "{benchmark} {fixture}: {id} is no item of the bundle"
+                    ));
                 }
                 if !STATES.contains(&state.as_str()) {
-                    problems.push(format!("{benchmark} {fixture}: {id}: unknown state {state:?}"));
+                    problems.push(format!(
+                        "{benchmark} {fixture}: {id}: unknown state {state:?}"
+                    ));
                 }
             }
         }
@@ -172,7 +179,11 @@ fn scans_report_the_listed_states() {
             }
             let report: serde_json::Value = serde_json::from_slice(&out.stdout)
                 .unwrap_or_else(|e| panic!("{benchmark} {fixture}: report is not JSON: {e}"));
-            assert_eq!(report["benchmark"], benchmark.as_str(), "{benchmark} {fixture}");
+            assert_eq!(
+                report["benchmark"],
+                benchmark.as_str(),
+                "{benchmark} {fixture}"
+            );
             let results: BTreeMap<&str, &serde_json::Value> = report["results"]
                 .as_array()
                 .unwrap_or_else(|| panic!("{benchmark} {fixture}: report has no results"))

@@ -225,7 +225,15 @@ fn selection_by_check_group_skip_and_scored_only() {
 
 #[test]
 fn unknown_ids_in_a_selection_are_refused() {
-    let out = kubecis(&["scan", "--root", "/", "--check", "1.2.99"]);
+    let out = kubecis(&[
+        "scan",
+        "--benchmark",
+        "cis-1.8",
+        "--root",
+        "/",
+        "--check",
+        "1.2.99",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         stderr(&out).contains("\"1.2.99\", which is no item, group or section of cis-1.8"),

@@ -60,6 +60,11 @@ fn live_node_is_discovered_and_judged() {
     let report = live_scan();
     assert_eq!(report.node.source, "live");
     assert_eq!(report.node.name, "live-node");
+    assert_eq!(
+        report.benchmark, "cis-1.8",
+        "auto: {}",
+        report.benchmark_from
+    );
     assert_eq!(report.node.components, ["apiserver", "etcd", "kubelet"]);
     assert_eq!(
         report.node.files["kubelet.conf"],

@@ -7,6 +7,7 @@ use support::fixture;
 
 use kubecis::bundle::Library;
 use kubecis::node::Node;
+use kubecis::node::discovery::Discovery;
 use kubecis::report::Report;
 use kubecis::sandbox::{Cache, Limits, Sandbox};
 use kubecis::scan::{self, ScanOptions};
@@ -30,7 +31,8 @@ fn scan_fixture(name: &str) -> (fixture::Fixture, Report) {
         node_name: name.to_owned(),
         ..ScanOptions::default()
     };
-    (fx, scan::scan(bundle, node, &sandbox, &options))
+    let discovery = Arc::new(Discovery::run(&node));
+    (fx, scan::scan(bundle, node, discovery, &sandbox, &options))
 }
 
 /// Every expected state, all mismatches reported at once.
@@ -93,4 +95,9 @@ fn kubeadm_worker() {
 #[test]
 fn rke_node() {
     assert_expected("rke-node");
+}
+
+#[test]
+fn insecure_control_plane() {
+    assert_expected("insecure-control-plane");
 }

@@ -362,6 +362,52 @@ impl Library {
         &self.bundles
     }
 
+    /// The benchmark for a Kubernetes version (`1.26.9` or `1.26`) among the
+    /// generic `cis-*` bundles: the one listing its minor version; else the
+    /// nearest one for a newer Kubernetes; else the newest. Returns the bundle
+    /// and, when the match is not exact, a warning.
+    pub fn for_kubernetes(&self, version: &str) -> Result<(&Bundle, Option<String>), BundleError> {
+        let minor = |v: &str| -> Option<(u64, u64)> {
+            let mut parts = v.trim_start_matches('v').split('.');
+            Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+        };
+        let want = minor(version).ok_or_else(|| BundleError::Invalid {
+            file: "--k8s-version".into(),
+            message: format!("{version:?} is not a Kubernetes version such as 1.26 or 1.26.9"),
+        })?;
+        let mut generic: Vec<(&Bundle, (u64, u64))> = self
+            .bundles
+            .iter()
+            .filter(|b| b.benchmark.starts_with("cis-"))
+            .flat_map(|b| {
+                b.kubernetes
+                    .iter()
+                    .filter_map(move |k| minor(k).map(|m| (b, m)))
+            })
+            .collect();
+        generic.sort_by_key(|(_, m)| *m);
+        if let Some((b, _)) = generic.iter().find(|(_, m)| *m == want) {
+            return Ok((b, None));
+        }
+        let (bundle, why) = match generic.iter().find(|(_, m)| *m > want) {
+            Some((b, _)) => (
+                *b,
+                "no benchmark is written for it; using the nearest one for a newer Kubernetes",
+            ),
+            None => match generic.last() {
+                Some((b, _)) => (
+                    *b,
+                    "it is newer than every known benchmark; using the newest",
+                ),
+                None => return Err(invalid("bundles", "hold no generic cis-* benchmark")),
+            },
+        };
+        Ok((
+            bundle,
+            Some(format!("Kubernetes {version}: {why}, {}", bundle.benchmark)),
+        ))
+    }
+
     pub fn get(&self, name: &str) -> Result<&Bundle, BundleError> {
         self.bundles
             .iter()
@@ -399,6 +445,42 @@ pub fn natural_key(name: &str) -> Vec<(String, u64)> {
     }
     key.push((text, 0));
     key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kubernetes_versions_map_to_benchmarks() {
+        let lib = Library::load(None).unwrap();
+        let pick = |v: &str| {
+            lib.for_kubernetes(v)
+                .map(|(b, w)| (b.benchmark.clone(), w.is_some()))
+                .unwrap()
+        };
+        assert_eq!(pick("1.26.9"), ("cis-1.8".into(), false));
+        assert_eq!(pick("v1.27.3"), ("cis-1.9".into(), false));
+        assert_eq!(pick("1.28"), ("cis-1.10".into(), false));
+        for v in ["1.29", "1.30.2", "1.31"] {
+            assert_eq!(pick(v), ("cis-1.11".into(), false));
+        }
+        for v in ["1.32", "1.33.1", "1.34"] {
+            assert_eq!(pick(v), ("cis-1.12".into(), false));
+        }
+        assert_eq!(pick("1.13.5"), ("cis-1.4".into(), false));
+        assert_eq!(
+            pick("1.36.0"),
+            ("cis-1.12".into(), true),
+            "newer: the newest, with a warning"
+        );
+        assert_eq!(
+            pick("1.22.4"),
+            ("cis-1.8".into(), true),
+            "older than 1.26: the oldest current one, with a warning"
+        );
+        assert!(lib.for_kubernetes("latest").is_err());
+    }
 }
 
 fn read_components(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, BundleError> {

@@ -59,8 +59,8 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ScanArgs {
-    /// Benchmark version.
-    #[arg(long, default_value = "cis-1.8")]
+    /// Benchmark version, or auto: the one for the node's Kubernetes version.
+    #[arg(long, default_value = "auto")]
     benchmark: String,
     /// Profile of the benchmark (case-insensitive), e.g. rke-cis-1.4-permissive.
     #[arg(long)]
@@ -170,13 +170,70 @@ fn main() -> ExitCode {
 /// Everything a scan or a plan needs, read and validated before anything runs.
 struct Prepared {
     library: Library,
+    benchmark: String,
     node: Node,
+    discovery: Discovery,
     options: ScanOptions,
+}
+
+/// The benchmark asked for, or with `auto` the one for the node's Kubernetes version.
+fn choose_benchmark(
+    args: &ScanArgs,
+    library: &Library,
+    node: &Node,
+    discovery: &Discovery,
+) -> Result<(String, String)> {
+    if !args.benchmark.eq_ignore_ascii_case("auto") {
+        return Ok((
+            library.get(&args.benchmark)?.benchmark.clone(),
+            "given with --benchmark".to_owned(),
+        ));
+    }
+    let (version, from) = match &args.k8s_version {
+        Some(v) => (v.clone(), "given with --k8s-version".to_owned()),
+        None => discovery.kubernetes_version(node).context(
+            "--benchmark auto cannot tell this node's Kubernetes version (no control-plane static pod with an image tag); state it with --k8s-version 1.NN or choose --benchmark",
+        )?,
+    };
+    let (bundle, warning) = library.for_kubernetes(&version)?;
+    if let Some(w) = warning {
+        eprintln!("kubecis: warning: {w}");
+    }
+    Ok((
+        bundle.benchmark.clone(),
+        format!(
+            "auto: Kubernetes {version} ({from}) maps to {}",
+            bundle.benchmark
+        ),
+    ))
 }
 
 fn prepare(args: &ScanArgs) -> Result<Prepared> {
     let library = Library::load(args.bundle_dir.as_deref()).context("loading benchmark bundles")?;
-    let bundle = library.get(&args.benchmark)?;
+    if !args.benchmark.eq_ignore_ascii_case("auto") {
+        library.get(&args.benchmark)?; // an unknown name is refused before the node is opened
+    }
+    let targets = args
+        .targets
+        .as_ref()
+        .map(|list| {
+            list.iter()
+                .map(|t| {
+                    NodeType::parse(t).with_context(|| {
+                        format!("unknown target {t:?}; expected master, etcd, controlplane, node or policies")
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?;
+    let node = match &args.root {
+        Some(dir) => Node::at_root(dir, args.proc.as_deref()),
+        None => Node::live(),
+    }
+    .context("opening the node")?;
+    let discovery = Discovery::run(&node);
+    let (benchmark, benchmark_from) = choose_benchmark(args, &library, &node, &discovery)?;
+    let bundle = library.get(&benchmark)?;
     let profile = args
         .profile
         .as_deref()
@@ -206,34 +263,20 @@ fn prepare(args: &ScanArgs) -> Result<Prepared> {
         eprintln!("kubecis: warning: {warning}");
     }
 
-    let targets = args
-        .targets
-        .as_ref()
-        .map(|list| {
-            list.iter()
-                .map(|t| {
-                    NodeType::parse(t).with_context(|| {
-                        format!("unknown target {t:?}; expected master, etcd, controlplane, node or policies")
-                    })
-                })
-                .collect::<Result<Vec<_>>>()
-        })
-        .transpose()?;
-    let node = match &args.root {
-        Some(dir) => Node::at_root(dir, args.proc.as_deref()),
-        None => Node::live(),
-    }
-    .context("opening the node")?;
     let node_name = args.node_name.clone().unwrap_or_else(host_name);
+    let options = ScanOptions {
+        targets,
+        node_name,
+        selection,
+        kubernetes_version: args.k8s_version.clone(),
+        benchmark_from,
+    };
     Ok(Prepared {
         library,
+        benchmark,
         node,
-        options: ScanOptions {
-            targets,
-            node_name,
-            selection,
-            kubernetes_version: args.k8s_version.clone(),
-        },
+        discovery,
+        options,
     })
 }
 
@@ -252,10 +295,12 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     };
     let Prepared {
         library,
+        benchmark,
         node,
+        discovery,
         options,
     } = prepare(args)?;
-    let bundle = library.get(&args.benchmark)?;
+    let bundle = library.get(&benchmark)?;
     let limits = Limits {
         deadline: Duration::from_millis(args.check_timeout_ms.max(1)),
         memory_bytes: args.check_memory_mib.max(1) << 20,
@@ -272,7 +317,13 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
     let mut sandbox = Sandbox::new(limits, cache)?;
     scan::prepare(&mut sandbox, bundle)?;
 
-    let report = scan::scan(bundle, Arc::new(node), &sandbox, &options);
+    let report = scan::scan(
+        bundle,
+        Arc::new(node),
+        Arc::new(discovery),
+        &sandbox,
+        &options,
+    );
     if report.node.node_types.is_empty() {
         bail!(NOTHING_RUNS);
     }
@@ -288,9 +339,8 @@ fn run_scan(args: &ScanArgs) -> Result<ExitCode> {
 
 fn run_plan(args: &ScanArgs) -> Result<ExitCode> {
     let prepared = prepare(args)?;
-    let bundle = prepared.library.get(&args.benchmark)?;
-    let discovery = Discovery::run(&prepared.node);
-    let (node_types, from) = scan::node_types(&prepared.options, &discovery);
+    let bundle = prepared.library.get(&prepared.benchmark)?;
+    let (node_types, from) = scan::node_types(&prepared.options, &prepared.discovery);
     if node_types.is_empty() {
         bail!(NOTHING_RUNS);
     }

@@ -103,6 +103,9 @@ pub struct Report {
     pub tool_version: String,
     pub benchmark: String,
     pub benchmark_title: String,
+    /// How the benchmark was chosen: given, or mapped from the Kubernetes version.
+    #[serde(default)]
+    pub benchmark_from: String,
     /// The profile applied, if any.
     pub profile: Option<String>,
     pub node: NodeInfo,

@@ -38,6 +38,8 @@ pub struct ScanOptions {
     pub selection: Selection,
     /// The Kubernetes version stated by the user; otherwise discovery looks.
     pub kubernetes_version: Option<String>,
+    /// How the benchmark was chosen, for the report.
+    pub benchmark_from: String,
 }
 
 /// The node types to check and how they were chosen.
@@ -108,13 +110,18 @@ pub fn prepare(sandbox: &mut Sandbox, bundle: &Bundle) -> Result<(), SandboxErro
 }
 
 /// Scan a node with a bundle whose components are loaded.
-pub fn scan(bundle: &Bundle, node: Arc<Node>, sandbox: &Sandbox, options: &ScanOptions) -> Report {
+pub fn scan(
+    bundle: &Bundle,
+    node: Arc<Node>,
+    discovery: Arc<Discovery>,
+    sandbox: &Sandbox,
+    options: &ScanOptions,
+) -> Report {
     let started = Instant::now();
     let started_at = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(0);
-    let discovery = Arc::new(Discovery::run(&node));
     let (node_types, node_types_from) = node_types(options, &discovery);
     let version = match &options.kubernetes_version {
         Some(v) => Some((v.clone(), "given with --k8s-version".to_owned())),
@@ -162,6 +169,7 @@ pub fn scan(bundle: &Bundle, node: Arc<Node>, sandbox: &Sandbox, options: &ScanO
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         benchmark: bundle.benchmark.clone(),
         benchmark_title: bundle.title.clone(),
+        benchmark_from: options.benchmark_from.clone(),
         profile: options.selection.profile.as_ref().map(|p| p.name.clone()),
         node: NodeInfo {
             name: options.node_name.clone(),

@@ -792,6 +792,17 @@ SETTINGS = {
              "default": "true"},
         ],
     },
+    # kube-bench's `has` is a substring test; kubecis' matches list elements,
+    # so a host:port address is judged by its host part instead.
+    ("proxy", "ensure that the kube-proxy metrics service is bound to localhost"): {
+        "combine": "or",
+        "tests": [
+            {"flag": "--metrics-bind-address", "key": "metricsBindAddress",
+             "compare": {"op": "regex", "value": r"^(127\.0\.0\.1|localhost|\[::1\])(:[0-9]+)?$"},
+             "default": "127.0.0.1:10249"},
+            {"flag": "--metrics-bind-address", "key": "metricsBindAddress", "set": False},
+        ],
+    },
     # kube-bench only asks for the flag to be present; the item asks for true.
     ("kubelet", "ensure that the --seccomp-default parameter is set to true"): {
         "tests": [

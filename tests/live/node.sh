@@ -14,7 +14,15 @@ mount --bind "$work/etc" /etc
 mount --bind "$work/varlib" /var/lib
 
 mkdir -p /etc/kubernetes/manifests /etc/kubernetes/pki /etc/kubernetes/kubelet /var/lib/kubelet
-printf 'apiVersion: v1\nkind: Pod\nmetadata: {name: kube-apiserver}\n' > /etc/kubernetes/manifests/kube-apiserver.yaml
+cat > /etc/kubernetes/manifests/kube-apiserver.yaml <<'YAML'
+apiVersion: v1
+kind: Pod
+metadata: {name: kube-apiserver, namespace: kube-system}
+spec:
+  containers:
+  - name: kube-apiserver
+    image: registry.k8s.io/kube-apiserver:v1.26.9
+YAML
 chmod 644 /etc/kubernetes/manifests/kube-apiserver.yaml
 printf 'apiVersion: v1\nkind: Config\n' > /etc/kubernetes/kubelet.conf
 chmod 600 /etc/kubernetes/kubelet.conf
