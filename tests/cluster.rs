@@ -355,7 +355,7 @@ fn bad_inputs_are_named() {
     let dir = tempfile::tempdir().unwrap();
     let junk = dir.path().join("junk.json");
     std::fs::write(&junk, "{\"Controls\": []}").unwrap();
-    let (code, out, err) = report(&[junk.clone()], &[]);
+    let (code, out, err) = report(std::slice::from_ref(&junk), &[]);
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert!(

@@ -447,6 +447,21 @@ pub fn natural_key(name: &str) -> Vec<(String, u64)> {
     key
 }
 
+fn read_components(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, BundleError> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(out);
+    };
+    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
+        if path.extension().is_some_and(|e| e == "wasm") {
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            let bytes = std::fs::read(&path).map_err(|e| BundleError::Io(path.clone(), e))?;
+            out.insert(name, bytes);
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -481,19 +496,4 @@ mod tests {
         );
         assert!(lib.for_kubernetes("latest").is_err());
     }
-}
-
-fn read_components(dir: &Path) -> Result<BTreeMap<String, Vec<u8>>, BundleError> {
-    let mut out = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(out);
-    };
-    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
-        if path.extension().is_some_and(|e| e == "wasm") {
-            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-            let bytes = std::fs::read(&path).map_err(|e| BundleError::Io(path.clone(), e))?;
-            out.insert(name, bytes);
-        }
-    }
-    Ok(out)
 }

@@ -369,13 +369,13 @@ fn finish_group(
             }
         })
         .collect();
-    items.sort_by(|a, b| crate::bundle::natural_key(&a.id).cmp(&crate::bundle::natural_key(&b.id)));
+    items.sort_by_key(|i| crate::bundle::natural_key(&i.id));
 
     let mut top: Vec<&ClusterItem> = items
         .iter()
         .filter(|i| !i.failed_nodes.is_empty())
         .collect();
-    top.sort_by(|a, b| b.failed_nodes.len().cmp(&a.failed_nodes.len()));
+    top.sort_by_key(|i| std::cmp::Reverse(i.failed_nodes.len()));
     let top_failed = top
         .into_iter()
         .take(options.num_failed_tests)
