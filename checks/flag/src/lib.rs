@@ -59,30 +59,31 @@ struct Evidence<'a> {
 impl Evidence<'_> {
     /// The test's value: command line first, then config file, then environment.
     fn lookup(&self, test: &Test) -> Result<Option<Found>, String> {
+        // An empty value leaves a Kubernetes flag at its default: it counts as unset.
         if let Some(flag) = &test.flag
-            && let Some(value) = self.flags.get(flag)
+            && let Some(value) = self.flags.get(flag).filter(|v| !v.is_empty())
         {
             let name = flag.trim_start_matches('-');
             return Ok(Some(Found {
-                value: value.to_owned(),
                 source: format!("--{name}={value} on the command line"),
+                value: value.into_owned(),
             }));
         }
         if let (Some(key), Some(path)) = (&test.key, self.config) {
             match node::config_value(path, key) {
-                Ok(json) => {
+                Ok(json) if !json_text(&json).is_empty() => {
                     let value = json_text(&json);
                     return Ok(Some(Found {
                         source: format!("{key}: {value} in {path}"),
                         value,
                     }));
                 }
-                Err(Error::NotFound(_)) => {}
+                Ok(_) | Err(Error::NotFound(_)) => {}
                 Err(e) => return Err(format!("reading {key} from {path}: {}", Why(&e))),
             }
         }
         if let (Some(var), Some(env)) = (&test.env, &self.env)
-            && let Some((_, value)) = env.iter().find(|(k, _)| k == var)
+            && let Some((_, value)) = env.iter().find(|(k, v)| k == var && !v.is_empty())
         {
             return Ok(Some(Found {
                 value: value.clone(),

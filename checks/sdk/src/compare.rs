@@ -61,19 +61,24 @@ impl Compare {
     }
 }
 
-/// Booleans compare case-insensitively (`True` = `true`), as Kubernetes parses
-/// them; everything else compares as text.
-fn equal(a: &str, b: &str) -> bool {
-    match (boolean(a), boolean(b)) {
-        (Some(x), Some(y)) => x == y,
-        _ => a == b || a.trim_matches('"') == b.trim_matches('"'),
+/// Against a boolean, the found value is read as Go's strconv.ParseBool reads
+/// flags (`1`, `t`, `True`, `0`, `F`, …); everything else compares as text.
+fn equal(actual: &str, want: &str) -> bool {
+    let want_bool = match want.to_ascii_lowercase().as_str() {
+        "true" => Some(true),
+        "false" => Some(false),
+        _ => None,
+    };
+    match (want_bool, go_bool(actual)) {
+        (Some(w), Some(a)) => w == a,
+        _ => actual == want || actual.trim_matches('"') == want.trim_matches('"'),
     }
 }
 
-fn boolean(s: &str) -> Option<bool> {
-    match s.to_ascii_lowercase().as_str() {
-        "true" => Some(true),
-        "false" => Some(false),
+fn go_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
         _ => None,
     }
 }
@@ -123,6 +128,11 @@ mod tests {
     #[test]
     fn eq_booleans_ignore_case_other_values_do_not() {
         assert!(holds(Op::Eq, "false", "False"));
+        assert!(holds(Op::Eq, "false", "0"), "Go's ParseBool");
+        assert!(holds(Op::Eq, "true", "1"));
+        assert!(holds(Op::Eq, "true", "T"));
+        assert!(!holds(Op::Eq, "true", "yes"), "not a Go boolean");
+        assert!(holds(Op::Eq, "0", "0"), "numbers stay numbers");
         assert!(!holds(Op::Eq, "false", "true"));
         assert!(holds(Op::Eq, "Webhook", "Webhook"));
         assert!(!holds(Op::Eq, "Webhook", "webhook"));

@@ -5,6 +5,21 @@
 //! - names match exactly, never as a prefix or a substring;
 //! - a repeated flag takes its last value.
 
+/// Flags Kubernetes declares as lists (pflag string slices and maps): a
+/// repeated occurrence adds to the earlier ones instead of replacing them.
+const LIST_FLAGS: &[&str] = &[
+    "admission-control",
+    "api-audiences",
+    "authorization-mode",
+    "cors-allowed-origins",
+    "disable-admission-plugins",
+    "enable-admission-plugins",
+    "etcd-servers",
+    "feature-gates",
+    "service-account-key-file",
+    "tls-cipher-suites",
+];
+
 /// The flags of one command line, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Flags {
@@ -45,14 +60,21 @@ impl Flags {
     }
 
     /// The value of `name` (with or without leading dashes): the last
-    /// occurrence wins, a bare flag reads as `"true"`.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    /// occurrence wins, except for list flags, whose occurrences join with
+    /// commas; a bare flag reads as `"true"`.
+    pub fn get(&self, name: &str) -> Option<std::borrow::Cow<'_, str>> {
         let name = name.trim_start_matches('-');
-        self.entries
+        let mut values = self
+            .entries
             .iter()
-            .rev()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_deref().unwrap_or("true"))
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.as_deref().unwrap_or("true"));
+        if LIST_FLAGS.contains(&name) {
+            let all: Vec<&str> = values.filter(|v| !v.is_empty()).collect();
+            let any = self.entries.iter().any(|(n, _)| n == name);
+            return any.then(|| all.join(",").into());
+        }
+        values.next_back().map(std::borrow::Cow::Borrowed)
     }
 
     /// Whether `name` occurs at all.
@@ -72,7 +94,9 @@ mod tests {
     #[test]
     fn equals_form() {
         assert_eq!(
-            parse("--anonymous-auth=false").get("--anonymous-auth"),
+            parse("--anonymous-auth=false")
+                .get("--anonymous-auth")
+                .as_deref(),
             Some("false")
         );
     }
@@ -80,28 +104,30 @@ mod tests {
     #[test]
     fn value_with_equals_sign_keeps_the_rest() {
         let f = parse("--feature-gates=A=true,B=false");
-        assert_eq!(f.get("feature-gates"), Some("A=true,B=false"));
+        assert_eq!(f.get("feature-gates").as_deref(), Some("A=true,B=false"));
     }
 
     #[test]
     fn space_form_carries_the_value_unlike_kube_bench() {
         // kube-bench reads `--authorization-mode AlwaysAllow` as "true".
         let f = parse("--authorization-mode AlwaysAllow --profiling=false");
-        assert_eq!(f.get("authorization-mode"), Some("AlwaysAllow"));
-        assert_eq!(f.get("profiling"), Some("false"));
+        assert_eq!(f.get("authorization-mode").as_deref(), Some("AlwaysAllow"));
+        assert_eq!(f.get("profiling").as_deref(), Some("false"));
     }
 
     #[test]
     fn bare_flag_is_true() {
         let f = parse("--client-cert-auth --auto-tls");
-        assert_eq!(f.get("client-cert-auth"), Some("true"));
-        assert_eq!(f.get("auto-tls"), Some("true"));
+        assert_eq!(f.get("client-cert-auth").as_deref(), Some("true"));
+        assert_eq!(f.get("auto-tls").as_deref(), Some("true"));
     }
 
     #[test]
     fn bare_flag_at_the_end_is_true() {
         assert_eq!(
-            parse("--a=1 --peer-auto-tls").get("peer-auto-tls"),
+            parse("--a=1 --peer-auto-tls")
+                .get("peer-auto-tls")
+                .as_deref(),
             Some("true")
         );
     }
@@ -109,42 +135,61 @@ mod tests {
     #[test]
     fn last_repeated_flag_wins_unlike_kube_bench() {
         let f = parse("--profiling=false --v=2 --profiling=true");
-        assert_eq!(f.get("profiling"), Some("true"));
+        assert_eq!(f.get("profiling").as_deref(), Some("true"));
+    }
+
+    #[test]
+    fn repeated_list_flags_add_up_as_in_pflag() {
+        let f = parse(
+            "--authorization-mode=Node --enable-admission-plugins=NodeRestriction --authorization-mode=RBAC --enable-admission-plugins=AlwaysAdmit",
+        );
+        assert_eq!(f.get("authorization-mode").as_deref(), Some("Node,RBAC"));
+        assert_eq!(
+            f.get("enable-admission-plugins").as_deref(),
+            Some("NodeRestriction,AlwaysAdmit")
+        );
+        let g = parse("--feature-gates=A=false --feature-gates=B=true");
+        assert_eq!(g.get("feature-gates").as_deref(), Some("A=false,B=true"));
     }
 
     #[test]
     fn exact_names_only_unlike_kube_bench() {
         // kube-bench finds `--audit-log-maxage` inside `--audit-log-maxage-extra=30`.
         let f = parse("--audit-log-maxage-extra=30 --kubelet-https=true");
-        assert_eq!(f.get("audit-log-maxage"), None);
-        assert_eq!(f.get("kubelet-http"), None);
+        assert_eq!(f.get("audit-log-maxage").as_deref(), None);
+        assert_eq!(f.get("kubelet-http").as_deref(), None);
         assert!(!f.contains("audit-log"));
     }
 
     #[test]
     fn single_dash_and_shorthand() {
         let f = parse("-v 4 -h");
-        assert_eq!(f.get("v"), Some("4"));
-        assert_eq!(f.get("h"), Some("true"));
+        assert_eq!(f.get("v").as_deref(), Some("4"));
+        assert_eq!(f.get("h").as_deref(), Some("true"));
     }
 
     #[test]
     fn double_dash_ends_flags() {
         let f = parse("--a=1 -- --b=2");
-        assert_eq!(f.get("a"), Some("1"));
-        assert_eq!(f.get("b"), None);
+        assert_eq!(f.get("a").as_deref(), Some("1"));
+        assert_eq!(f.get("b").as_deref(), None);
     }
 
     #[test]
     fn positional_arguments_are_skipped() {
         // `hyperkube kubelet --x=1`: "kubelet" is the subcommand.
         let f = parse("kubelet --x=1");
-        assert_eq!(f.get("x"), Some("1"));
-        assert_eq!(f.get("kubelet"), None);
+        assert_eq!(f.get("x").as_deref(), Some("1"));
+        assert_eq!(f.get("kubelet").as_deref(), None);
     }
 
     #[test]
     fn empty_value_is_kept() {
-        assert_eq!(parse("--token-auth-file=").get("token-auth-file"), Some(""));
+        assert_eq!(
+            parse("--token-auth-file=")
+                .get("token-auth-file")
+                .as_deref(),
+            Some("")
+        );
     }
 }

@@ -312,11 +312,11 @@ impl Discovery {
     fn live_value(&self, node: &Node, component: &str, flag: &str) -> Option<String> {
         let process = self.processes(component).first()?;
         let flags = Flags::parse(&process.args);
-        if let Some(v) = flags.get(flag) {
-            return Some(v.to_owned());
+        if let Some(v) = flags.get(flag).filter(|v| !v.is_empty()) {
+            return Some(v.into_owned());
         }
         if component == "kubelet" && flag == "client-ca-file" {
-            let config = NodePath::parse(flags.get("config")?)?;
+            let config = NodePath::parse(&flags.get("config")?)?;
             let value = node
                 .config_value(&config, "authentication.x509.clientCAFile")
                 .ok()?;
