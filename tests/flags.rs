@@ -95,3 +95,54 @@ fn kubernetes_reads_these_flags_so_kubecis_does() {
     );
     assert_eq!(state("9.1.5"), State::Pass);
 }
+
+#[test]
+fn a_malformed_config_file_is_an_error_with_its_reason_never_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    std::fs::create_dir_all(root.join("proc/77")).unwrap();
+    std::fs::create_dir_all(root.join("var/lib/kubelet")).unwrap();
+    std::fs::write(
+        root.join("proc/77/cmdline"),
+        "/usr/bin/kubelet\0--config=/var/lib/kubelet/config.yaml\0",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("var/lib/kubelet/config.yaml"),
+        "authentication:\n  anonymous: {enabled: false\n  x509: [\n",
+    )
+    .unwrap();
+    let out = kubecis(&[
+        "scan",
+        "--benchmark",
+        "cis-1.8",
+        "--root",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+        "--no-cache",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    let anon = report.result("4.2.1").unwrap();
+    assert_eq!(anon.state, State::Error, "{anon:?}");
+    assert!(
+        anon.reason
+            .contains("/var/lib/kubelet/config.yaml is not valid YAML or JSON"),
+        "{}",
+        anon.reason
+    );
+    // No kubelet item that reads the broken file passes on it.
+    let kubelet: Vec<_> = report
+        .results
+        .iter()
+        .filter(|r| r.id.starts_with("4.2."))
+        .collect();
+    assert!(
+        kubelet
+            .iter()
+            .all(|r| !r.actual.contains("in /var/lib/kubelet/config.yaml")),
+        "{kubelet:?}"
+    );
+    assert!(kubelet.iter().filter(|r| r.state == State::Error).count() >= 5);
+}
