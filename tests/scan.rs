@@ -50,6 +50,13 @@ fn assert_expected(name: &str) {
         fx.description,
         fx.kubernetes
     );
+    if let Some(want) = &fx.distribution {
+        assert_eq!(
+            &report.node.distribution, want,
+            "{name}: {}",
+            report.node.distribution_from
+        );
+    }
     let mut wrong = Vec::new();
     for (id, want) in &fx.expected {
         let got = report

@@ -87,6 +87,11 @@ pub struct NodeInfo {
     pub node_types_from: String,
     /// Kubernetes components found running.
     pub components: Vec<String>,
+    /// kubeadm, rke, rke2, k3s or unknown, and the evidence.
+    #[serde(default)]
+    pub distribution: String,
+    #[serde(default)]
+    pub distribution_from: String,
     /// The Kubernetes version, when given (`--k8s-version`) or found on the node.
     #[serde(default)]
     pub kubernetes_version: Option<String>,

@@ -123,6 +123,7 @@ pub fn scan(
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let (node_types, node_types_from) = node_types(options, &discovery);
+    let distribution = discovery.distribution(&node);
     let version = match &options.kubernetes_version {
         Some(v) => Some((v.clone(), "given with --k8s-version".to_owned())),
         None => discovery.kubernetes_version(&node),
@@ -180,6 +181,8 @@ pub fn scan(
             node_types,
             node_types_from,
             components: discovery.running.keys().map(|c| (*c).to_owned()).collect(),
+            distribution: distribution.0,
+            distribution_from: distribution.1,
             kubernetes_version: version.as_ref().map(|(v, _)| v.clone()),
             kubernetes_version_from: version.map(|(_, from)| from),
             files: discovery.vars.clone(),

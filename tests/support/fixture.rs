@@ -15,6 +15,9 @@ use std::path::{Path, PathBuf};
 pub struct Fixture {
     pub description: String,
     pub kubernetes: String,
+    /// The distribution discovery must report (kubeadm, rke, …).
+    #[serde(default)]
+    pub distribution: Option<String>,
     /// The benchmark `expected` refers to.
     #[serde(default = "default_benchmark")]
     pub benchmark: String,

@@ -53,9 +53,10 @@ pub fn render_text(report: &Report, color: bool) -> String {
     );
     let _ = writeln!(
         out,
-        "node {} ({}) checked as {} ({}); components running: {}",
+        "node {} ({}, {}) checked as {} ({}); components running: {}",
         report.node.name,
         report.node.source,
+        report.node.distribution,
         if types.is_empty() {
             "nothing".to_owned()
         } else {
