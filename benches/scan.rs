@@ -48,7 +48,14 @@ fn self_peak_mib() -> f64 {
 fn cli_scan(root: &Path, cache: &Path) -> Duration {
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_kubecis"))
-        .args(["scan", "--benchmark", "cis-1.8", "--format", "json", "--root"])
+        .args([
+            "scan",
+            "--benchmark",
+            "cis-1.8",
+            "--format",
+            "json",
+            "--root",
+        ])
         .arg(root)
         .arg("--cache-dir")
         .arg(cache)
