@@ -177,11 +177,15 @@ fn a_node_without_kubernetes_says_what_to_do() {
     let root = empty.path().display().to_string();
     assert_usage_error(
         &["scan", "--root", &root],
-        "--benchmark auto cannot tell this node's Kubernetes version",
+        "no Kubernetes component runs on this node",
     );
     assert_usage_error(
         &["scan", "--root", &root, "--benchmark", "cis-1.8"],
         "no Kubernetes component runs on this node",
+    );
+    assert_usage_error(
+        &["scan", "--root", &root, "--targets", "node"],
+        "--benchmark auto cannot tell this node's Kubernetes version",
     );
 }
 

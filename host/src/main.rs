@@ -232,6 +232,9 @@ fn prepare(args: &ScanArgs) -> Result<Prepared> {
     }
     .context("opening the node")?;
     let discovery = Discovery::run(&node);
+    if targets.is_none() && discovery.running.is_empty() {
+        bail!(NOTHING_RUNS);
+    }
     let (benchmark, benchmark_from) = choose_benchmark(args, &library, &node, &discovery)?;
     let bundle = library.get(&benchmark)?;
     let profile = args
