@@ -272,6 +272,8 @@ fn corrupt_component_is_refused_by_name() {
             &bundles,
             "--root",
             "/",
+            "--targets",
+            "node",
             "--no-cache",
         ],
         "component \"mine\" is not a valid kubecis check component",

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use kubecis::bundle::Library;
+use kubecis::bundle::{Bundle, Library};
 use kubecis::cluster::diff::Snapshot;
 use kubecis::cluster::render::CsvKind;
 use kubecis::cluster::{self, ReportOptions, compose_files};
@@ -208,42 +208,14 @@ fn choose_benchmark(
     ))
 }
 
-fn prepare(args: &ScanArgs) -> Result<Prepared> {
-    let library = Library::load(args.bundle_dir.as_deref()).context("loading benchmark bundles")?;
-    if !args.benchmark.eq_ignore_ascii_case("auto") {
-        library.get(&args.benchmark)?; // an unknown name is refused before the node is opened
-    }
-    let targets = args
-        .targets
-        .as_ref()
-        .map(|list| {
-            list.iter()
-                .map(|t| {
-                    NodeType::parse(t).with_context(|| {
-                        format!("unknown target {t:?}; expected master, etcd, controlplane, node or policies")
-                    })
-                })
-                .collect::<Result<Vec<_>>>()
-        })
-        .transpose()?;
-    let node = match &args.root {
-        Some(dir) => Node::at_root(dir, args.proc.as_deref()),
-        None => Node::live(),
-    }
-    .context("opening the node")?;
-    let discovery = Discovery::run(&node);
-    if targets.is_none() && discovery.running.is_empty() {
-        bail!(NOTHING_RUNS);
-    }
-    let (benchmark, benchmark_from) = choose_benchmark(args, &library, &node, &discovery)?;
-    let bundle = library.get(&benchmark)?;
+/// The profile, skip lists and selection the flags ask for, checked against the bundle.
+fn selection_for(args: &ScanArgs, bundle: &Bundle) -> Result<Selection> {
     let profile = args
         .profile
         .as_deref()
         .map(|p| bundle.profile(p))
         .transpose()?
         .cloned();
-
     let mut user_skips: Vec<(String, String)> = Vec::new();
     if let Some(path) = &args.skip_config {
         let config = SkipConfig::read(path)?;
@@ -265,11 +237,47 @@ fn prepare(args: &ScanArgs) -> Result<Prepared> {
     for warning in selection.validate(bundle).map_err(anyhow::Error::msg)? {
         eprintln!("kubecis: warning: {warning}");
     }
+    Ok(selection)
+}
 
-    let node_name = args.node_name.clone().unwrap_or_else(host_name);
+fn prepare(args: &ScanArgs) -> Result<Prepared> {
+    let library = Library::load(args.bundle_dir.as_deref()).context("loading benchmark bundles")?;
+    let targets = args
+        .targets
+        .as_ref()
+        .map(|list| {
+            list.iter()
+                .map(|t| {
+                    NodeType::parse(t).with_context(|| {
+                        format!("unknown target {t:?}; expected master, etcd, controlplane, node or policies")
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()?;
+    // With a named benchmark, bad input is refused before the node is opened.
+    let named = if args.benchmark.eq_ignore_ascii_case("auto") {
+        None
+    } else {
+        Some(selection_for(args, library.get(&args.benchmark)?)?)
+    };
+    let node = match &args.root {
+        Some(dir) => Node::at_root(dir, args.proc.as_deref()),
+        None => Node::live(),
+    }
+    .context("opening the node")?;
+    let discovery = Discovery::run(&node);
+    if targets.is_none() && discovery.running.is_empty() {
+        bail!(NOTHING_RUNS);
+    }
+    let (benchmark, benchmark_from) = choose_benchmark(args, &library, &node, &discovery)?;
+    let selection = match named {
+        Some(selection) => selection,
+        None => selection_for(args, library.get(&benchmark)?)?,
+    };
     let options = ScanOptions {
         targets,
-        node_name,
+        node_name: args.node_name.clone().unwrap_or_else(host_name),
         selection,
         kubernetes_version: args.k8s_version.clone(),
         benchmark_from,
