@@ -108,3 +108,35 @@ fn rke_node() {
 fn insecure_control_plane() {
     assert_expected("insecure-control-plane");
 }
+
+/// Every fixture that shows its Kubernetes version maps, as `--benchmark auto`
+/// would, to the benchmark its node.yaml names.
+#[test]
+fn auto_maps_every_fixture_to_its_benchmark() {
+    use kubecis::node::discovery::Discovery;
+    let library = Library::load(None).unwrap();
+    let mut checked = Vec::new();
+    let mut dirs: Vec<_> = std::fs::read_dir(fixture::nodes_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    for dir in dirs.into_iter().filter(|d| d.join("node.yaml").is_file()) {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().join("root");
+        let fx = fixture::materialise(&dir, &root);
+        let node = Node::at_root(&root, None).unwrap();
+        let discovery = Discovery::run(&node);
+        let (distribution, _) = discovery.distribution(&node);
+        // Workers and RKE show no version on disk: there --k8s-version states it.
+        let version = discovery
+            .kubernetes_version(&node)
+            .map_or(fx.kubernetes.clone(), |(v, _)| v);
+        assert_eq!(version, fx.kubernetes, "{}", dir.display());
+        let (bundle, warning) = library.for_kubernetes(&version, &distribution).unwrap();
+        assert_eq!(bundle.benchmark, fx.benchmark, "{}", dir.display());
+        assert!(warning.is_none(), "{}: {warning:?}", dir.display());
+        checked.push(dir.file_name().unwrap().to_string_lossy().into_owned());
+    }
+    assert!(checked.len() >= 6, "{checked:?}");
+}

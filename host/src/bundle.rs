@@ -362,11 +362,16 @@ impl Library {
         &self.bundles
     }
 
-    /// The benchmark for a Kubernetes version (`1.26.9` or `1.26`) among the
-    /// generic `cis-*` bundles: the one listing its minor version; else the
-    /// nearest one for a newer Kubernetes; else the newest. Returns the bundle
+    /// The benchmark for a Kubernetes version (`1.26.9` or `1.26`): a bundle of
+    /// the node's distribution (`rke-cis-1.4` for rke) listing its minor
+    /// version; else among the generic `cis-*` bundles the one listing it, the
+    /// nearest one for a newer Kubernetes, or the newest. Returns the bundle
     /// and, when the match is not exact, a warning.
-    pub fn for_kubernetes(&self, version: &str) -> Result<(&Bundle, Option<String>), BundleError> {
+    pub fn for_kubernetes(
+        &self,
+        version: &str,
+        distribution: &str,
+    ) -> Result<(&Bundle, Option<String>), BundleError> {
         let minor = |v: &str| -> Option<(u64, u64)> {
             let mut parts = v.trim_start_matches('v').split('.');
             Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
@@ -375,6 +380,16 @@ impl Library {
             file: "--k8s-version".into(),
             message: format!("{version:?} is not a Kubernetes version such as 1.26 or 1.26.9"),
         })?;
+        let own = format!("{distribution}-cis-");
+        let listed = |b: &&Bundle| b.kubernetes.iter().any(|k| minor(k) == Some(want));
+        if let Some(b) = self
+            .bundles
+            .iter()
+            .filter(|b| b.benchmark.starts_with(&own))
+            .find(listed)
+        {
+            return Ok((b, None));
+        }
         let mut generic: Vec<(&Bundle, (u64, u64))> = self
             .bundles
             .iter()
@@ -470,7 +485,7 @@ mod tests {
     fn kubernetes_versions_map_to_benchmarks() {
         let lib = Library::load(None).unwrap();
         let pick = |v: &str| {
-            lib.for_kubernetes(v)
+            lib.for_kubernetes(v, "kubeadm")
                 .map(|(b, w)| (b.benchmark.clone(), w.is_some()))
                 .unwrap()
         };
@@ -494,6 +509,13 @@ mod tests {
             ("cis-1.8".into(), true),
             "older than 1.26: the oldest current one, with a warning"
         );
-        assert!(lib.for_kubernetes("latest").is_err());
+        assert!(lib.for_kubernetes("latest", "kubeadm").is_err());
+        let rke = |v: &str| lib.for_kubernetes(v, "rke").unwrap().0.benchmark.clone();
+        assert_eq!(
+            rke("1.15.12"),
+            "rke-cis-1.4",
+            "a distribution's own benchmark first"
+        );
+        assert_eq!(rke("1.26.9"), "cis-1.8", "then the generic one");
     }
 }

@@ -195,7 +195,8 @@ fn choose_benchmark(
             "--benchmark auto cannot tell this node's Kubernetes version (no control-plane static pod with an image tag); state it with --k8s-version 1.NN or choose --benchmark",
         )?,
     };
-    let (bundle, warning) = library.for_kubernetes(&version)?;
+    let (distribution, _) = discovery.distribution(node);
+    let (bundle, warning) = library.for_kubernetes(&version, &distribution)?;
     if let Some(w) = warning {
         eprintln!("kubecis: warning: {w}");
     }
