@@ -79,34 +79,29 @@ fn assert_expected(name: &str) {
     );
 }
 
+/// Every fixture under tests/nodes: adding a node (or a Kubernetes version) is adding data.
 #[test]
-fn kubeadm_control_plane() {
-    assert_expected("kubeadm-control-plane");
-}
-
-#[test]
-fn hardened_control_plane() {
-    assert_expected("hardened-control-plane");
-}
-
-#[test]
-fn misconfigured_control_plane() {
-    assert_expected("misconfigured-control-plane");
-}
-
-#[test]
-fn kubeadm_worker() {
-    assert_expected("kubeadm-worker");
-}
-
-#[test]
-fn rke_node() {
-    assert_expected("rke-node");
-}
-
-#[test]
-fn insecure_control_plane() {
-    assert_expected("insecure-control-plane");
+fn every_fixture_scans_to_its_expected_states() {
+    let mut names: Vec<String> = std::fs::read_dir(fixture::nodes_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|d| d.join("node.yaml").is_file())
+        .map(|d| d.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(names.len() >= 14, "{names:?}");
+    let failures: Vec<String> = names
+        .iter()
+        .filter_map(|name| {
+            std::panic::catch_unwind(|| assert_expected(name))
+                .err()
+                .map(|_| name.clone())
+        })
+        .collect();
+    assert!(
+        failures.is_empty(),
+        "fixtures with wrong states (see above): {failures:?}"
+    );
 }
 
 /// Every fixture that shows its Kubernetes version maps, as `--benchmark auto`
