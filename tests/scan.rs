@@ -122,13 +122,14 @@ fn auto_maps_every_fixture_to_its_benchmark() {
         let fx = fixture::materialise(&dir, &root);
         let node = Node::at_root(&root, None).unwrap();
         let discovery = Discovery::run(&node);
-        let (distribution, _) = discovery.distribution(&node);
+        let distribution = &discovery.distribution.0;
         // Workers and RKE show no version on disk: there --k8s-version states it.
         let version = discovery
-            .kubernetes_version(&node)
+            .kubernetes_version
+            .clone()
             .map_or(fx.kubernetes.clone(), |(v, _)| v);
         assert_eq!(version, fx.kubernetes, "{}", dir.display());
-        let (bundle, warning) = library.for_kubernetes(&version, &distribution).unwrap();
+        let (bundle, warning) = library.for_kubernetes(&version, distribution).unwrap();
         assert_eq!(bundle.benchmark, fx.benchmark, "{}", dir.display());
         assert!(warning.is_none(), "{}: {warning:?}", dir.display());
         checked.push(dir.file_name().unwrap().to_string_lossy().into_owned());

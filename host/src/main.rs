@@ -180,7 +180,6 @@ struct Prepared {
 fn choose_benchmark(
     args: &ScanArgs,
     library: &Library,
-    node: &Node,
     discovery: &Discovery,
 ) -> Result<(String, String)> {
     if !args.benchmark.eq_ignore_ascii_case("auto") {
@@ -191,12 +190,11 @@ fn choose_benchmark(
     }
     let (version, from) = match &args.k8s_version {
         Some(v) => (v.clone(), "given with --k8s-version".to_owned()),
-        None => discovery.kubernetes_version(node).context(
+        None => discovery.kubernetes_version.clone().context(
             "--benchmark auto cannot tell this node's Kubernetes version (no control-plane static pod with an image tag); state it with --k8s-version 1.NN or choose --benchmark",
         )?,
     };
-    let (distribution, _) = discovery.distribution(node);
-    let (bundle, warning) = library.for_kubernetes(&version, &distribution)?;
+    let (bundle, warning) = library.for_kubernetes(&version, &discovery.distribution.0)?;
     if let Some(w) = warning {
         eprintln!("kubecis: warning: {w}");
     }
@@ -271,7 +269,7 @@ fn prepare(args: &ScanArgs) -> Result<Prepared> {
     if targets.is_none() && discovery.running.is_empty() {
         bail!(NOTHING_RUNS);
     }
-    let (benchmark, benchmark_from) = choose_benchmark(args, &library, &node, &discovery)?;
+    let (benchmark, benchmark_from) = choose_benchmark(args, &library, &discovery)?;
     let selection = match named {
         Some(selection) => selection,
         None => selection_for(args, library.get(&benchmark)?)?,

@@ -123,10 +123,10 @@ pub fn scan(
         .map(|d| d.as_secs())
         .unwrap_or(0);
     let (node_types, node_types_from) = node_types(options, &discovery);
-    let distribution = discovery.distribution(&node);
+    let distribution = discovery.distribution.clone();
     let version = match &options.kubernetes_version {
         Some(v) => Some((v.clone(), "given with --k8s-version".to_owned())),
-        None => discovery.kubernetes_version(&node),
+        None => discovery.kubernetes_version.clone(),
     };
 
     let results: Vec<CheckResult> = bundle

@@ -241,8 +241,10 @@ pub struct Discovery {
     pub running: BTreeMap<&'static str, Vec<Process>>,
     /// Variable values for bundles (`kubelet.conf` → `/var/lib/kubelet/config.yaml`).
     pub vars: BTreeMap<String, String>,
-    /// Where each variable's value came from, for the report.
-    pub origins: BTreeMap<String, String>,
+    /// The Kubernetes version the node shows, and where it was read.
+    pub kubernetes_version: Option<(String, String)>,
+    /// kubeadm, rke, rke2, k3s or unknown, and the evidence.
+    pub distribution: (String, String),
 }
 
 impl Discovery {
@@ -260,10 +262,11 @@ impl Discovery {
             }
         }
         for place in PLACES {
-            let (value, origin) = d.locate(node, place);
+            let value = d.locate(node, place);
             d.vars.insert(place.var.to_owned(), value);
-            d.origins.insert(place.var.to_owned(), origin);
         }
+        d.kubernetes_version = d.find_kubernetes_version(node);
+        d.distribution = d.find_distribution(node);
         d
     }
 
@@ -278,33 +281,18 @@ impl Discovery {
 
     /// The live flag's value when it names a file in the root, else the first
     /// candidate that exists, else the live value or the first candidate.
-    fn locate(&self, node: &Node, place: &Place) -> (String, String) {
+    fn locate(&self, node: &Node, place: &Place) -> String {
         let exists = |p: &str| NodePath::parse(p).is_some_and(|p| node.stat(&p).is_ok());
         let live = place
             .flag
             .and_then(|flag| self.live_value(node, place.component, flag));
-        if let Some(v) = &live
-            && exists(v)
-        {
-            return (
-                v.clone(),
-                format!(
-                    "--{} of the running {}",
-                    place.flag.unwrap_or(""),
-                    place.component
-                ),
-            );
+        if let Some(v) = live.as_ref().filter(|v| exists(v)) {
+            return v.clone();
         }
         if let Some(c) = place.candidates.iter().find(|c| exists(c)) {
-            return ((*c).to_owned(), "first existing candidate path".to_owned());
+            return (*c).to_owned();
         }
-        match live {
-            Some(v) => (v, "live flag (file absent)".to_owned()),
-            None => (
-                place.candidates[0].to_owned(),
-                "default (file absent)".to_owned(),
-            ),
-        }
+        live.unwrap_or_else(|| place.candidates[0].to_owned())
     }
 
     /// A flag of the component's first process; for the kubelet's client CA also
@@ -330,7 +318,7 @@ impl Discovery {
     /// The Kubernetes version this node root shows: the image tag of a
     /// control-plane static pod (`registry.k8s.io/kube-apiserver:v1.26.9`).
     /// Returns the version and where it was read.
-    pub fn kubernetes_version(&self, node: &Node) -> Option<(String, String)> {
+    fn find_kubernetes_version(&self, node: &Node) -> Option<(String, String)> {
         for var in ["apiserver.conf", "controllermanager.conf", "scheduler.conf"] {
             let path = NodePath::parse(self.vars.get(var)?)?;
             let Ok(image) = node.config_value(&path, "spec.containers.0.image") else {
@@ -348,7 +336,7 @@ impl Discovery {
     /// The Kubernetes distribution and the evidence for it: k3s and RKE2 by
     /// their own processes or data directories, RKE by its /etc/kubernetes/ssl
     /// kubeconfigs, kubeadm by its static pods, bootstrap kubeconfig or drop-in.
-    pub fn distribution(&self, node: &Node) -> (String, String) {
+    fn find_distribution(&self, node: &Node) -> (String, String) {
         let exists = |p: &str| NodePath::parse(p).is_some_and(|p| node.stat(&p).is_ok());
         let runs = |bin: &str| {
             node.processes()
@@ -523,7 +511,7 @@ mod tests {
 
     fn distribution(procs: &[&str], dirs: &[&str]) -> String {
         let (_tmp, node) = root_with(procs, dirs);
-        Discovery::run(&node).distribution(&node).0
+        Discovery::run(&node).distribution.0
     }
 
     #[test]
