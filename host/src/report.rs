@@ -87,6 +87,10 @@ pub struct NodeInfo {
     pub node_types_from: String,
     /// Kubernetes components found running.
     pub components: Vec<String>,
+    /// Components whose arguments are not their own command line, and where
+    /// they were read (k3s's log, etcd's config file).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub arguments_from: BTreeMap<String, String>,
     /// kubeadm, rke, rke2, k3s or unknown, and the evidence.
     #[serde(default)]
     pub distribution: String,

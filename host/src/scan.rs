@@ -180,7 +180,17 @@ pub fn scan(
             },
             node_types,
             node_types_from,
-            components: discovery.running.keys().map(|c| (*c).to_owned()).collect(),
+            components: discovery
+                .running
+                .keys()
+                .chain(discovery.unreadable.keys())
+                .map(|c| (*c).to_owned())
+                .collect(),
+            arguments_from: discovery
+                .arguments_from
+                .iter()
+                .map(|(c, from)| ((*c).to_owned(), from.clone()))
+                .collect(),
             distribution: distribution.0,
             distribution_from: distribution.1,
             kubernetes_version: version.as_ref().map(|(v, _)| v.clone()),
@@ -223,6 +233,9 @@ pub fn judge(
             },
         );
     };
+    if let Some(reason) = missing_evidence(item, discovery) {
+        return (reason.0, bare(reason.1, reason.2));
+    }
     let vars = &discovery.vars;
     let settings = expand_json(&item.settings, vars).to_string();
     let grant = Grant {
@@ -251,6 +264,26 @@ pub fn judge(
         Status::Error => State::Error,
     };
     (state, outcome)
+}
+
+/// Evidence an item needs that discovery already knows is not there: a
+/// component that runs with arguments no one can read (error), or a file the
+/// node's component does not name (not applicable).
+fn missing_evidence(item: &Item, discovery: &Discovery) -> Option<(State, Status, String)> {
+    let unreadable = item
+        .grants
+        .processes
+        .iter()
+        .find_map(|c| discovery.unreadable.get(c.as_str()));
+    if let Some(why) = unreadable {
+        return Some((State::Error, Status::Error, why.clone()));
+    }
+    let text = item.settings.to_string();
+    discovery
+        .absent
+        .iter()
+        .find(|(var, _)| text.contains(&format!("${{{var}}}")))
+        .map(|(_, why)| (State::NotApplicable, Status::NotApplicable, why.clone()))
 }
 
 /// `${name}` replaced by discovery's value; unknown names stay as written

@@ -127,6 +127,21 @@ impl Node {
         &self.source
     }
 
+    /// A node file opened for reading (symlinks resolved inside the root);
+    /// for host-side discovery only: checks read files through `config_value`.
+    pub fn open_file(&self, path: &NodePath) -> Result<std::fs::File, NodeError> {
+        let real = resolve::resolve(&self.root, path)?;
+        self.root
+            .open(real.relative())
+            .map(cap_std::fs::File::into_std)
+            .map_err(|e| io_error(&path.to_string(), e))
+    }
+
+    /// Where process directories are read (`/proc` on a live node).
+    pub fn proc_dir(&self) -> &Path {
+        &self.proc_dir
+    }
+
     /// Every process found, lowest pid first.
     pub fn processes(&self) -> &[Process] {
         &self.processes

@@ -75,10 +75,15 @@ impl Host for CheckState {
             .environment
             .iter()
             .find(|c| self.discovery.processes(c).iter().any(|p| p.pid == pid));
-        if owner.is_none() {
+        let Some(owner) = owner else {
             return Err(Error::Denied(format!(
                 "the environment of pid {pid} is outside the item's grant"
             )));
+        };
+        // A component run inside another process, or from a config file that
+        // overrides the environment, is not configured by that environment.
+        if !self.discovery.reads_environment(owner) {
+            return Ok(Vec::new());
         }
         let env = self.node.environment(pid)?;
         let size = env.iter().map(|(k, v)| k.len() + v.len()).sum();
