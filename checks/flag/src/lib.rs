@@ -4,6 +4,7 @@
 use kubecis_sdk::compare::Compare;
 use kubecis_sdk::flags::Flags;
 use kubecis_sdk::node::{self, Error, Process};
+use kubecis_sdk::values::{self, Kind, Value};
 use kubecis_sdk::{Check, Outcome, Status, Why, outcome};
 use serde::Deserialize;
 
@@ -32,10 +33,56 @@ struct Test {
     flag: Option<String>,
     key: Option<String>,
     env: Option<String>,
+    /// A feature gate: its entry in the `flag` list (`--feature-gates=Gate=false`), else its
+    /// entry in the `key` map of the config file (`featureGates: {Gate: false}`). The value is a
+    /// boolean.
+    gate: Option<String>,
+    /// How Kubernetes reads the value; `text` compares the text as found.
+    #[serde(rename = "type", default)]
+    kind: Kind,
     #[serde(default = "yes")]
     set: bool,
     compare: Option<Compare>,
     default: Option<String>,
+    /// A zero value in the config file counts as unset: the component's defaulting cannot tell
+    /// a serialized zero from an absent field and replaces both by `default`.
+    #[serde(default)]
+    config_zero_is_default: bool,
+}
+
+impl Test {
+    /// The kind the value is parsed as: a feature gate is a boolean.
+    fn kind(&self) -> Kind {
+        if self.gate.is_some() {
+            Kind::Bool
+        } else {
+            self.kind
+        }
+    }
+
+    /// Settings that cannot mean anything.
+    fn problem(&self) -> Option<String> {
+        let name = describe(self);
+        if self.flag.is_none() && self.key.is_none() && self.env.is_none() {
+            return Some("a test names no flag, key or environment variable".into());
+        }
+        if self.gate.is_some() {
+            if !matches!(self.kind, Kind::Text | Kind::Bool) {
+                return Some(format!("{name}: a feature gate is a boolean"));
+            }
+            if self.env.is_some() {
+                return Some(format!(
+                    "{name}: feature gates are not read from the environment"
+                ));
+            }
+        }
+        if self.config_zero_is_default && self.key.is_none() {
+            return Some(format!(
+                "{name}: config_zero_is_default without a config key"
+            ));
+        }
+        None
+    }
 }
 
 fn yes() -> bool {
@@ -44,8 +91,15 @@ fn yes() -> bool {
 
 /// Where a value was found.
 struct Found {
-    value: String,
+    value: Value,
     source: String,
+}
+
+/// What a lookup saw: a value, or nothing (and perhaps a zero the component replaces).
+struct Lookup {
+    found: Option<Found>,
+    /// A config-file zero that counts as unset, in words.
+    zeroed: Option<String>,
 }
 
 /// One process's view: its flags, its config file, its environment.
@@ -58,25 +112,70 @@ struct Evidence<'a> {
 
 impl Evidence<'_> {
     /// The test's value: command line first, then config file, then environment.
-    fn lookup(&self, test: &Test) -> Result<Option<Found>, String> {
+    fn lookup(&self, test: &Test) -> Result<Lookup, String> {
+        let kind = test.kind();
         // An empty value leaves a Kubernetes flag at its default: it counts as unset.
         if let Some(flag) = &test.flag
             && let Some(value) = self.flags.get(flag).filter(|v| !v.is_empty())
         {
             let name = flag.trim_start_matches('-');
-            return Ok(Some(Found {
-                source: format!("--{name}={value} on the command line"),
-                value: value.into_owned(),
-            }));
+            let on_line = format!("--{name}={value} on the command line");
+            match &test.gate {
+                // A gate the flag does not list is read from the config file.
+                Some(gate) => {
+                    if let Some(g) =
+                        values::feature_gate(&value, gate).map_err(|e| format!("{on_line}: {e}"))?
+                    {
+                        return Ok(Lookup {
+                            found: Some(Found {
+                                value: Value::Bool(g.enabled),
+                                source: format!(
+                                    "{gate}={} in --{name} on the command line",
+                                    g.text
+                                ),
+                            }),
+                            zeroed: None,
+                        });
+                    }
+                }
+                None => {
+                    let parsed = kind
+                        .parse_flag(&value)
+                        .map_err(|e| format!("{on_line}: {e}"))?;
+                    return Ok(Lookup {
+                        found: Some(Found {
+                            value: parsed,
+                            source: on_line,
+                        }),
+                        zeroed: None,
+                    });
+                }
+            }
         }
+        let mut zeroed = None;
         if let (Some(key), Some(path)) = (&test.key, self.config) {
-            match node::config_value(path, key) {
+            let key = match &test.gate {
+                Some(gate) => format!("{key}.{gate}"),
+                None => key.clone(),
+            };
+            match node::config_value(path, &key) {
                 Ok(json) if !json_text(&json).is_empty() => {
-                    let value = json_text(&json);
-                    return Ok(Some(Found {
-                        source: format!("{key}: {value} in {path}"),
-                        value,
-                    }));
+                    let text = json_text(&json);
+                    let seen = format!("{key}: {text} in {path}");
+                    let parsed = kind
+                        .parse_config(&text)
+                        .map_err(|e| format!("{seen}: {e}"))?;
+                    if test.config_zero_is_default && parsed.is_zero() {
+                        zeroed = Some(seen);
+                    } else {
+                        return Ok(Lookup {
+                            found: Some(Found {
+                                value: parsed,
+                                source: seen,
+                            }),
+                            zeroed: None,
+                        });
+                    }
                 }
                 Ok(_) | Err(Error::NotFound(_)) => {}
                 Err(e) => return Err(format!("reading {key} from {path}: {}", Why(&e))),
@@ -85,39 +184,62 @@ impl Evidence<'_> {
         if let (Some(var), Some(env)) = (&test.env, &self.env)
             && let Some((_, value)) = env.iter().find(|(k, v)| k == var && !v.is_empty())
         {
-            return Ok(Some(Found {
-                value: value.clone(),
-                source: format!("{var}={value} in the environment"),
-            }));
+            let seen = format!("{var}={value} in the environment");
+            let parsed = kind.parse_flag(value).map_err(|e| format!("{seen}: {e}"))?;
+            return Ok(Lookup {
+                found: Some(Found {
+                    value: parsed,
+                    source: seen,
+                }),
+                zeroed: None,
+            });
         }
-        Ok(None)
+        Ok(Lookup {
+            found: None,
+            zeroed,
+        })
     }
 
     /// Whether the test passes, and what was seen.
     fn judge(&self, test: &Test) -> Result<(bool, String), String> {
-        let found = self.lookup(test)?;
+        let Lookup { found, zeroed } = self.lookup(test)?;
         let name = describe(test);
+        let unset = match &zeroed {
+            Some(z) => format!("{z}, a zero value that counts as unset"),
+            None => format!("{name} is not set"),
+        };
         Ok(match (test.set, &test.compare, found) {
-            (false, _, None) => (true, format!("{name} is not set")),
+            (false, _, None) => (true, unset),
             (false, _, Some(f)) => (false, f.source),
             (true, None, Some(f)) => (true, f.source),
-            (true, None, None) => (false, format!("{name} is not set")),
-            (true, Some(cmp), Some(f)) => (cmp.holds(&f.value)?, f.source),
+            (true, None, None) => (false, unset),
+            (true, Some(cmp), Some(f)) => (cmp.holds_value(&f.value)?, f.source),
             (true, Some(cmp), None) => match &test.default {
-                Some(d) => (
-                    cmp.holds(d)?,
-                    format!("{name} is not set (Kubernetes defaults to {d})"),
-                ),
-                None => (false, format!("{name} is not set")),
+                Some(d) => {
+                    let value = test
+                        .kind()
+                        .parse_flag(d)
+                        .map_err(|e| format!("the item's default for {name}: {e}"))?;
+                    let why = match zeroed {
+                        Some(z) => {
+                            format!("{z}, a zero value Kubernetes replaces by its default {d}")
+                        }
+                        None => format!("{name} is not set (Kubernetes defaults to {d})"),
+                    };
+                    (cmp.holds_value(&value)?, why)
+                }
+                None => (false, unset),
             },
         })
     }
 }
 
-/// A config value as text: strings unquoted, lists comma-joined.
+/// A config value as text: strings unquoted, lists comma-joined, null empty (a decoder
+/// leaves a field it reads as null unset).
 fn json_text(json: &str) -> String {
     match serde_json::from_str::<serde_json::Value>(json) {
         Ok(serde_json::Value::String(s)) => s,
+        Ok(serde_json::Value::Null) => String::new(),
         Ok(serde_json::Value::Array(items)) => items
             .iter()
             .map(|v| match v {
@@ -132,6 +254,9 @@ fn json_text(json: &str) -> String {
 }
 
 fn describe(test: &Test) -> String {
+    if let Some(gate) = &test.gate {
+        return format!("feature gate {gate}");
+    }
     let mut names = Vec::new();
     if let Some(f) = &test.flag {
         names.push(format!("--{}", f.trim_start_matches('-')));
@@ -175,6 +300,9 @@ impl Check for FlagCheck {
         let fail = |reason: String| outcome(Status::Error, &expected, "", reason);
         if settings.tests.is_empty() {
             return fail("the item's settings name no tests".into());
+        }
+        if let Some(problem) = settings.tests.iter().find_map(Test::problem) {
+            return fail(format!("invalid settings: {problem}"));
         }
         let processes = match node::processes(&settings.component) {
             Ok(p) => p,

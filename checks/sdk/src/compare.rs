@@ -1,5 +1,6 @@
 //! The comparisons of CIS benchmark test items (kube-bench's `compare.op`).
 
+use crate::values::{self, Value};
 use serde::Deserialize;
 use std::fmt;
 
@@ -59,6 +60,66 @@ impl Compare {
             ),
         })
     }
+
+    /// Whether a parsed value satisfies the comparison. The benchmark's value is read as the
+    /// same kind (a boolean, an integer, a duration); a text value compares as [`holds`] does.
+    /// `Err` when the benchmark's value is not of that kind or the operator does not apply to it.
+    ///
+    /// [`holds`]: Compare::holds
+    pub fn holds_value(&self, actual: &Value) -> Result<bool, String> {
+        use std::cmp::Ordering;
+        let want = self.value.trim();
+        let ordering = match actual {
+            Value::Text(text) => return self.holds(text),
+            Value::Bool(a) => {
+                let w = values::parse_bool(want).ok_or_else(|| {
+                    format!("the item compares with {want:?}, which is not a boolean")
+                })?;
+                return match self.op {
+                    Op::Eq => Ok(*a == w),
+                    Op::Noteq => Ok(*a != w),
+                    op => Err(format!("{} does not apply to a boolean", op.name())),
+                };
+            }
+            Value::Int(a) => {
+                a.cmp(&values::parse_int(want).map_err(|e| format!("the item compares with {e}"))?)
+            }
+            Value::Duration(a) => a.cmp(
+                &values::parse_duration(want).map_err(|e| format!("the item compares with {e}"))?,
+            ),
+        };
+        match self.op {
+            Op::Eq => Ok(ordering == Ordering::Equal),
+            Op::Noteq => Ok(ordering != Ordering::Equal),
+            Op::Gt => Ok(ordering == Ordering::Greater),
+            Op::Gte => Ok(ordering != Ordering::Less),
+            Op::Lt => Ok(ordering == Ordering::Less),
+            Op::Lte => Ok(ordering != Ordering::Greater),
+            op => Err(format!(
+                "{} does not apply to a number or a duration",
+                op.name()
+            )),
+        }
+    }
+}
+
+impl Op {
+    /// The operator as bundles write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Eq => "eq",
+            Op::Noteq => "noteq",
+            Op::Gt => "gt",
+            Op::Gte => "gte",
+            Op::Lt => "lt",
+            Op::Lte => "lte",
+            Op::Has => "has",
+            Op::Nothave => "nothave",
+            Op::Regex => "regex",
+            Op::ValidElements => "valid_elements",
+            Op::Bitmask => "bitmask",
+        }
+    }
 }
 
 /// Against a boolean, the found value is read as Go's strconv.ParseBool reads
@@ -69,24 +130,26 @@ fn equal(actual: &str, want: &str) -> bool {
         "false" => Some(false),
         _ => None,
     };
-    match (want_bool, go_bool(actual)) {
+    match (want_bool, values::parse_bool(actual)) {
         (Some(w), Some(a)) => w == a,
         _ => actual == want || actual.trim_matches('"') == want.trim_matches('"'),
     }
 }
 
-fn go_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
-}
-
+/// A number as Go reads an integer flag (`010` is 8, `0x1f` is 31), else a finite decimal.
 fn number(s: &str) -> Result<f64, String> {
-    s.trim_matches('"')
-        .parse::<f64>()
-        .map_err(|_| format!("{s:?} is not a number"))
+    let s = s.trim_matches('"');
+    if let Ok(n) = values::parse_int(s) {
+        return Ok(n as f64);
+    }
+    s.parse::<f64>()
+        .ok()
+        .filter(|n| {
+            n.is_finite()
+                && s.bytes()
+                    .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+        })
+        .ok_or_else(|| format!("{s:?} is not a number"))
 }
 
 fn elements(list: &str) -> impl Iterator<Item = &str> {
@@ -181,6 +244,69 @@ mod tests {
         assert!(holds(Op::Bitmask, "600", "600"));
         assert!(!holds(Op::Bitmask, "600", "700"));
         assert!(!holds(Op::Bitmask, "600", "644"));
+    }
+
+    #[test]
+    fn untyped_numbers_read_as_go_integers_and_never_infinity() {
+        assert!(!holds(Op::Gte, "10", "010"), "010 is octal 8 to Go");
+        assert!(holds(Op::Gte, "30", "0x1e"));
+        assert!(holds(Op::Gte, "30", "30.5"));
+        for bad in ["inf", "infinity", "NaN", "-inf"] {
+            let r = Compare {
+                op: Op::Gte,
+                value: "30".into(),
+            }
+            .holds(bad);
+            assert!(r.is_err(), "{bad} compared: {r:?}");
+        }
+    }
+
+    fn holds_value(op: Op, want: &str, actual: Value) -> Result<bool, String> {
+        Compare {
+            op,
+            value: want.into(),
+        }
+        .holds_value(&actual)
+    }
+
+    #[test]
+    fn typed_booleans() {
+        assert_eq!(holds_value(Op::Eq, "true", Value::Bool(true)), Ok(true));
+        assert_eq!(
+            holds_value(Op::Noteq, "false", Value::Bool(false)),
+            Ok(false)
+        );
+        assert_eq!(holds_value(Op::Eq, "True", Value::Bool(true)), Ok(true));
+        assert!(holds_value(Op::Gte, "true", Value::Bool(true)).is_err());
+        assert!(holds_value(Op::Eq, "yes", Value::Bool(true)).is_err());
+    }
+
+    #[test]
+    fn typed_integers() {
+        assert_eq!(holds_value(Op::Gt, "0", Value::Int(4096)), Ok(true));
+        assert_eq!(holds_value(Op::Gt, "0", Value::Int(-1)), Ok(false));
+        assert_eq!(holds_value(Op::Gt, "0", Value::Int(0)), Ok(false));
+        assert_eq!(holds_value(Op::Eq, "0", Value::Int(0)), Ok(true));
+        assert_eq!(holds_value(Op::Gte, "10", Value::Int(8)), Ok(false));
+        assert_eq!(holds_value(Op::Lte, "10", Value::Int(10)), Ok(true));
+        assert_eq!(holds_value(Op::Lt, "10", Value::Int(10)), Ok(false));
+        assert!(holds_value(Op::Has, "1", Value::Int(1)).is_err());
+        assert!(holds_value(Op::Eq, "zero", Value::Int(0)).is_err());
+    }
+
+    #[test]
+    fn typed_durations() {
+        let d = |s: &str| Value::Duration(values::parse_duration(s).unwrap());
+        assert_eq!(holds_value(Op::Noteq, "0", d("0s")), Ok(false));
+        assert_eq!(holds_value(Op::Noteq, "0", d("0h0m0s")), Ok(false));
+        assert_eq!(holds_value(Op::Noteq, "0", d("5m0s")), Ok(true));
+        assert_eq!(holds_value(Op::Gte, "5m", d("300s")), Ok(true));
+        assert_eq!(holds_value(Op::Lt, "1h", d("1h30m")), Ok(false));
+        assert!(
+            holds_value(Op::Eq, "5", d("5s")).is_err(),
+            "a unitless compare value"
+        );
+        assert!(holds_value(Op::Regex, "s$", d("5s")).is_err());
     }
 
     #[test]
