@@ -239,9 +239,16 @@ fn auto_picks_the_benchmark_of_the_nodes_kubernetes_version() {
         "{warning}"
     );
 
-    // A worker shows no version: it must be stated.
+    // A worker shows its version in the kubelet package; without it, it must be stated.
     let worker = Materialised::new("kubeadm-worker");
     let wroot = worker.root().display().to_string();
+    let (report, _) = scan(&wroot, &[]);
+    assert_eq!(report.benchmark, "cis-1.8");
+    assert_eq!(
+        report.node.kubernetes_version_from.as_deref(),
+        Some("installed kubelet package 1.26.9-1.1 in /var/lib/dpkg/status")
+    );
+    std::fs::remove_file(worker.root().join("var/lib/dpkg/status")).unwrap();
     assert_usage_error(&["scan", "--root", &wroot], "state it with --k8s-version");
     let (report, _) = scan(&wroot, &["--k8s-version", "1.33.1"]);
     assert_eq!(report.benchmark, "cis-1.12");

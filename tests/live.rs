@@ -65,6 +65,16 @@ fn live_node_is_discovered_and_judged() {
         "auto: {}",
         report.benchmark_from
     );
+    // The running binary is asked for its version before any file is read.
+    let from = report
+        .node
+        .kubernetes_version_from
+        .as_deref()
+        .unwrap_or_default();
+    assert!(
+        from.contains("--version` of the running") && from.contains("Kubernetes v1.26.9"),
+        "{from}"
+    );
     assert_eq!(report.node.components, ["apiserver", "etcd", "kubelet"]);
     assert_eq!(
         report.node.files["kubelet.conf"],

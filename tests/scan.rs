@@ -18,21 +18,29 @@ fn scan_fixture(name: &str) -> (fixture::Fixture, Report) {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("root");
     let fx = fixture::materialise(&fixture::nodes_dir().join(name), &root);
+    let report = scan_root(&root, &fx.benchmark, name);
+    (fx, report)
+}
+
+/// Scan a node root with a benchmark, in process.
+fn scan_root(root: &std::path::Path, benchmark: &str, name: &str) -> Report {
+    let cache = tempfile::tempdir().unwrap();
     let library = Library::load(None).unwrap();
-    let bundle = library.get(&fx.benchmark).unwrap();
-    let mut sandbox = Sandbox::new(
-        Limits::default(),
-        Some(Cache::new(tmp.path().join("cache"))),
-    )
-    .unwrap();
+    let bundle = library.get(benchmark).unwrap();
+    let mut sandbox =
+        Sandbox::new(Limits::default(), Some(Cache::new(cache.path().to_owned()))).unwrap();
     scan::prepare(&mut sandbox, bundle).unwrap();
-    let node = Arc::new(Node::at_root(&root, None).unwrap());
+    let node = Arc::new(Node::at_root(root, None).unwrap());
     let options = ScanOptions {
         node_name: name.to_owned(),
         ..ScanOptions::default()
     };
     let discovery = Arc::new(Discovery::run(&node));
-    (fx, scan::scan(bundle, node, discovery, &sandbox, &options))
+    scan::scan(bundle, node, discovery, &sandbox, &options)
+}
+
+fn result<'a>(report: &'a Report, id: &str) -> &'a kubecis::report::CheckResult {
+    report.results.iter().find(|r| r.id == id).unwrap()
 }
 
 /// Every expected state, all mismatches reported at once.
@@ -123,16 +131,119 @@ fn auto_maps_every_fixture_to_its_benchmark() {
         let node = Node::at_root(&root, None).unwrap();
         let discovery = Discovery::run(&node);
         let distribution = &discovery.distribution.0;
-        // Workers and RKE show no version on disk: there --k8s-version states it.
-        let version = discovery
+        // Every fixture shows its version: image tags, k3s's log, RKE's
+        // docker containers, the kubelet's package.
+        let (version, from) = discovery
             .kubernetes_version
             .clone()
-            .map_or(fx.kubernetes.clone(), |(v, _)| v);
-        assert_eq!(version, fx.kubernetes, "{}", dir.display());
+            .unwrap_or_else(|| panic!("{}: no Kubernetes version found", dir.display()));
+        assert_eq!(version, fx.kubernetes, "{}: {from}", dir.display());
         let (bundle, warning) = library.for_kubernetes(&version, distribution).unwrap();
         assert_eq!(bundle.benchmark, fx.benchmark, "{}", dir.display());
         assert!(warning.is_none(), "{}: {warning:?}", dir.display());
         checked.push(dir.file_name().unwrap().to_string_lossy().into_owned());
     }
     assert!(checked.len() >= 6, "{checked:?}");
+}
+
+/// Without its log, k3s's embedded components run with arguments no one can
+/// read: their items are errors that say so, never a pass on defaults.
+#[test]
+fn k3s_without_its_log_is_an_error_not_a_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    fixture::materialise(&fixture::nodes_dir().join("k3s-server"), &root);
+    std::fs::remove_file(root.join("var/log/k3s.log")).unwrap();
+    let node = Node::at_root(&root, None).unwrap();
+    let discovery = Discovery::run(&node);
+    assert_eq!(discovery.kubernetes_version, None);
+    assert!(discovery.is_running("apiserver") && discovery.is_running("kubelet"));
+
+    let report = scan_root(&root, "cis-1.10", "k3s-1");
+    let library = Library::load(None).unwrap();
+    let bundle = library.get("cis-1.10").unwrap();
+    let embedded = [
+        "apiserver",
+        "controllermanager",
+        "scheduler",
+        "kubelet",
+        "proxy",
+    ];
+    let mut errors = 0;
+    for (_, _, item) in bundle.items() {
+        if item.check.is_none()
+            || !item
+                .grants
+                .processes
+                .iter()
+                .any(|p| embedded.contains(&p.as_str()))
+        {
+            continue;
+        }
+        let r = result(&report, &item.id);
+        assert_eq!(r.state, kubecis::report::State::Error, "{}: {r:?}", item.id);
+        assert!(
+            r.reason.contains("no k3s log was found"),
+            "{}: {}",
+            item.id,
+            r.reason
+        );
+        errors += 1;
+    }
+    assert!(errors > 50, "{errors}");
+    // Embedded etcd's settings are in its config file, log or no log.
+    assert_eq!(result(&report, "2.2").state, kubecis::report::State::Pass);
+    assert!(report.node.components.contains(&"apiserver".to_owned()));
+}
+
+/// etcd given --config-file ignores its other flags and its environment.
+#[test]
+fn etcd_is_judged_by_its_config_file() {
+    use kubecis::report::State;
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    fixture::materialise(&fixture::nodes_dir().join("kubeadm-control-plane"), &root);
+    let cmdline = root.join("proc/2174/cmdline");
+    let argv = std::fs::read_to_string(&cmdline).unwrap();
+    // The command line keeps its secure flags and gains a config file that undoes them.
+    std::fs::write(&cmdline, argv + "--config-file=/etc/etcd/etcd.conf.yml\0").unwrap();
+    std::fs::create_dir_all(root.join("etc/etcd")).unwrap();
+    let config = root.join("etc/etcd/etcd.conf.yml");
+    std::fs::write(
+        &config,
+        "name: cp-1\ndata-dir: /var/lib/etcd\n\
+         client-transport-security:\n  cert-file: /etc/kubernetes/pki/etcd/server.crt\n  \
+         key-file: /etc/kubernetes/pki/etcd/server.key\n  client-cert-auth: false\n\
+         peer-transport-security:\n  auto-tls: true\n",
+    )
+    .unwrap();
+    let report = scan_root(&root, "cis-1.8", "cp-1");
+    assert_eq!(result(&report, "2.1").state, State::Pass);
+    let r = result(&report, "2.2");
+    assert_eq!(r.state, State::Fail, "{r:?}");
+    assert!(
+        r.actual.contains("--client-cert-auth=false"),
+        "{}",
+        r.actual
+    );
+    assert_eq!(result(&report, "2.4").state, State::Fail); // no peer certificate in the file
+    assert_eq!(result(&report, "2.6").state, State::Fail); // peer auto-tls on
+    assert!(
+        report.node.arguments_from["etcd"].contains("/etc/etcd/etcd.conf.yml"),
+        "{:?}",
+        report.node.arguments_from
+    );
+
+    // A config file etcd cannot have read leaves nothing to judge: errors, no passes.
+    std::fs::write(&config, "client-transport-security: [broken\n").unwrap();
+    let report = scan_root(&root, "cis-1.8", "cp-1");
+    for id in ["2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7"] {
+        let r = result(&report, id);
+        assert_eq!(r.state, State::Error, "{id}: {r:?}");
+        assert!(
+            r.reason.contains("/etc/etcd/etcd.conf.yml"),
+            "{id}: {}",
+            r.reason
+        );
+    }
 }

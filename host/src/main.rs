@@ -6,8 +6,8 @@ use kubecis::bundle::{Bundle, Library};
 use kubecis::cluster::diff::Snapshot;
 use kubecis::cluster::render::CsvKind;
 use kubecis::cluster::{self, ReportOptions, compose_files};
-use kubecis::node::Node;
 use kubecis::node::discovery::{Discovery, NodeType};
+use kubecis::node::{Node, NodePath, Source};
 use kubecis::output::{self, Format};
 use kubecis::report::State;
 use kubecis::sandbox::{Cache, Limits, Sandbox};
@@ -191,7 +191,7 @@ fn choose_benchmark(
     let (version, from) = match &args.k8s_version {
         Some(v) => (v.clone(), "given with --k8s-version".to_owned()),
         None => discovery.kubernetes_version.clone().context(
-            "--benchmark auto cannot tell this node's Kubernetes version (no control-plane static pod with an image tag); state it with --k8s-version 1.NN or choose --benchmark",
+            "--benchmark auto cannot tell this node's Kubernetes version (looked for: the running API server's or kubelet's `--version` on a live node, a control-plane static pod image tag, k3s's start-up log, RKE's docker containers, the kubelet's Debian package); state it with --k8s-version 1.NN or choose --benchmark",
         )?,
     };
     let (bundle, warning) = library.for_kubernetes(&version, &discovery.distribution.0)?;
@@ -266,7 +266,7 @@ fn prepare(args: &ScanArgs) -> Result<Prepared> {
     }
     .context("opening the node")?;
     let discovery = Discovery::run(&node);
-    if targets.is_none() && discovery.running.is_empty() {
+    if targets.is_none() && discovery.running.is_empty() && discovery.unreadable.is_empty() {
         bail!(NOTHING_RUNS);
     }
     let (benchmark, benchmark_from) = choose_benchmark(args, &library, &discovery)?;
@@ -276,7 +276,7 @@ fn prepare(args: &ScanArgs) -> Result<Prepared> {
     };
     let options = ScanOptions {
         targets,
-        node_name: args.node_name.clone().unwrap_or_else(host_name),
+        node_name: args.node_name.clone().unwrap_or_else(|| node_name(&node)),
         selection,
         kubernetes_version: args.k8s_version.clone(),
         benchmark_from,
@@ -533,11 +533,20 @@ fn list_benchmarks(bundle_dir: Option<PathBuf>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn host_name() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
-        .map(|s| s.trim().to_owned())
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".to_owned())
+/// The node's host name: the kernel's on a live node, `/etc/hostname` in a node root.
+fn node_name(node: &Node) -> String {
+    use std::io::Read;
+    let read = |path: &str| {
+        let mut text = String::new();
+        let file = NodePath::parse(path).and_then(|p| node.open_file(&p).ok());
+        file?.take(256).read_to_string(&mut text).ok()?;
+        Some(text)
+    };
+    match node.source() {
+        Source::Live => read("/proc/sys/kernel/hostname").or_else(|| read("/etc/hostname")),
+        Source::Root(_) => read("/etc/hostname"),
+    }
+    .map(|s| s.trim().to_owned())
+    .filter(|s| !s.is_empty())
+    .unwrap_or_else(|| "unknown".to_owned())
 }
