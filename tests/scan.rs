@@ -247,3 +247,57 @@ fn etcd_is_judged_by_its_config_file() {
         );
     }
 }
+
+/// On a systemd node k3s logs to the journal: the same arguments, read with
+/// journalctl from the node root's journal files, give the same states.
+#[test]
+fn k3s_arguments_from_the_journal() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let fx = fixture::materialise(&fixture::nodes_dir().join("k3s-server"), &root);
+    let log = std::fs::read_to_string(root.join("var/log/k3s.log")).unwrap();
+    std::fs::remove_file(root.join("var/log/k3s.log")).unwrap();
+    // Journal export format: one entry per log line, as k3s.service wrote it.
+    let export: String = log
+        .lines()
+        .enumerate()
+        .map(|(i, line)| {
+            format!(
+                "__REALTIME_TIMESTAMP={}\n__MONOTONIC_TIMESTAMP={}\n\
+                 _BOOT_ID=5c1d0e3a9b7f4e2d8a6c4b2e0f1d3c5a\n_SYSTEMD_UNIT=k3s.service\n\
+                 SYSLOG_IDENTIFIER=k3s\n_PID=1791\nMESSAGE={line}\n\n",
+                1_717_401_600_000_000u64 + i as u64 * 1000,
+                i + 1
+            )
+        })
+        .collect();
+    let dir = root.join("var/log/journal/5c1d0e3a9b7f4e2d8a6c4b2e0f1d3c5a");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut writer = std::process::Command::new("/lib/systemd/systemd-journal-remote")
+        .arg("-o")
+        .arg(dir.join("remote.journal"))
+        .arg("-")
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("apt-get install systemd-journal-remote");
+    use std::io::Write;
+    writer
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(export.as_bytes())
+        .unwrap();
+    assert!(writer.wait().unwrap().success());
+
+    let report = scan_root(&root, "cis-1.10", "k3s-1");
+    let from = &report.node.arguments_from["apiserver"];
+    assert!(from.contains("the journal in"), "{from}");
+    let wrong: Vec<String> = report
+        .results
+        .iter()
+        .filter(|r| serde_json::to_value(r.state).unwrap() != fx.expected[&r.id].as_str())
+        .map(|r| format!("{}: {:?} ({})", r.id, r.state, r.reason))
+        .collect();
+    assert!(wrong.is_empty(), "{wrong:#?}");
+}
