@@ -19,8 +19,8 @@ const PROBE_OUTPUT_LIMIT: u64 = 4096;
 impl Discovery {
     /// The first source that names a version, in order of trust.
     pub(super) fn find_kubernetes_version(&self, node: &Node) -> Option<(String, String)> {
-        self.from_running_binaries(node)
-            .or_else(|| self.from_static_pods(node))
+        self.version_of_running_binaries(node)
+            .or_else(|| self.version_of_static_pods(node))
             .or_else(|| self.k3s_version.clone())
             .or_else(|| from_docker_containers(node))
             .or_else(|| from_dpkg(node))
@@ -28,7 +28,7 @@ impl Discovery {
 
     /// `/proc/<pid>/exe --version` of the running API server, else the kubelet.
     /// Only on the live node: a node root's binaries are not run.
-    fn from_running_binaries(&self, node: &Node) -> Option<(String, String)> {
+    fn version_of_running_binaries(&self, node: &Node) -> Option<(String, String)> {
         if *node.source() != Source::Live {
             return None;
         }
@@ -57,7 +57,7 @@ impl Discovery {
 
     /// The image tag of a control-plane static pod
     /// (`registry.k8s.io/kube-apiserver:v1.26.9`, `rancher/hardened-kubernetes:v1.30.4-rke2r1`).
-    fn from_static_pods(&self, node: &Node) -> Option<(String, String)> {
+    fn version_of_static_pods(&self, node: &Node) -> Option<(String, String)> {
         for var in ["apiserver.conf", "controllermanager.conf", "scheduler.conf"] {
             let path = NodePath::parse(self.vars.get(var)?)?;
             let Ok(image) = node.config_value(&path, "spec.containers.0.image") else {
