@@ -134,8 +134,65 @@ DEFAULTS = {
     ("kubelet", "--authorization-mode"): "AlwaysAllow",
     ("kubelet", "--make-iptables-util-chains"): "true",
     ("kubelet", "--seccomp-default"): "false",
+    ("kubelet", "--streaming-connection-idle-timeout"): "4h",
+    ("kubelet", "--pod-max-pids"): "-1",
     ("proxy", "--metrics-bind-address"): "127.0.0.1:10249",
 }
+
+# How Kubernetes parses a flag's value (the `type` of a test that compares it):
+# Go booleans (strconv.ParseBool: 0, F, False, ...), Go integers (strconv.ParseInt
+# with base prefixes: 010 is 8) and Go durations (time.ParseDuration: 0s, 0m and
+# 0h0m0s are all zero). Flags compared as text (addresses, paths, lists) are not
+# listed. The same flag name means the same kind on every component.
+FLAG_TYPES = {
+    "--anonymous-auth": "bool",
+    "--auto-tls": "bool",
+    "--client-cert-auth": "bool",
+    "--kubelet-https": "bool",
+    "--make-iptables-util-chains": "bool",
+    "--peer-auto-tls": "bool",
+    "--peer-client-cert-auth": "bool",
+    "--profiling": "bool",
+    "--protect-kernel-defaults": "bool",
+    "--repair-malformed-updates": "bool",
+    "--rotate-certificates": "bool",
+    "--seccomp-default": "bool",
+    "--service-account-extend-token-expiration": "bool",
+    "--service-account-lookup": "bool",
+    "--use-service-account-credentials": "bool",
+    "--audit-log-maxage": "int",
+    "--audit-log-maxbackup": "int",
+    "--audit-log-maxsize": "int",
+    "--cadvisor-port": "int",
+    "--event-qps": "int",
+    "--insecure-port": "int",
+    "--pod-max-pids": "int",
+    "--read-only-port": "int",
+    "--secure-port": "int",
+    "--streaming-connection-idle-timeout": "duration",
+}
+
+# Config keys whose zero value the component's defaulting replaces by the
+# default, because it cannot tell a serialized zero from an absent field
+# (kubeadm writes streamingConnectionIdleTimeout: 0s; the kubelet runs with 4h).
+# A zero on the command line is applied after defaulting and stays zero.
+CONFIG_ZERO_IS_DEFAULT = {
+    ("kubelet", "streamingConnectionIdleTimeout"),
+}
+
+# Feature gates judged by kubecis, with their default in the Kubernetes
+# versions of the bundles that test them.
+GATE_DEFAULTS = {
+    "RotateKubeletServerCertificate": "true",  # on by default since 1.12
+    "AdvancedAuditing": "true",                # on by default since 1.8
+}
+
+# Config-file map a component's --feature-gates entries are also read from.
+GATE_CONFIG_KEY = {"kubelet": "featureGates"}
+
+# Order of a test's fields in the generated YAML.
+TEST_FIELDS = ["flag", "key", "env", "gate", "type", "set", "compare", "default",
+               "config_zero_is_default"]
 
 # Example values used in remediation text for flags that only need to be set.
 EXAMPLES = {
@@ -610,8 +667,10 @@ REMEDIATION = {
         " command, set --encryption-provider-config=<path/to/encryption-config.yaml>.",
     "ensure that the rotatekubeletservercertificate argument is set to true":
         "Edit ${controllermanager.conf} on the control plane node and make sure"
-        " --feature-gates of the kube-controller-manager command does not contain"
-        " RotateKubeletServerCertificate=false (the gate is on by default).",
+        " --feature-gates of the kube-controller-manager command does not turn"
+        " RotateKubeletServerCertificate off: drop its entry or set"
+        " RotateKubeletServerCertificate=true (=false, =False and =0 all turn it"
+        " off; the gate is on by default).",
     "ensure that a unique certificate authority is used for etcd":
         "Create a certificate authority used only by etcd and issue the etcd"
         " certificates from it. Then edit ${etcd.conf} on the etcd node and, in the"
@@ -623,9 +682,11 @@ REMEDIATION = {
         " --audit-policy-file=<path/to/audit-policy.yaml>.",
     "verify that the rotatekubeletservercertificate argument is set to true":
         "In the kubelet config file ${kubelet.conf}, remove"
-        " featureGates.RotateKubeletServerCertificate or set it to true; if the"
-        " kubelet takes flags, make sure --feature-gates in ${kubelet.svc} does not"
-        " contain RotateKubeletServerCertificate=false. Then restart the kubelet:\n"
+        " featureGates.RotateKubeletServerCertificate or set it to true. If"
+        " --feature-gates in ${kubelet.svc} names the gate, drop that entry or set"
+        " RotateKubeletServerCertificate=true there too: a gate on the command line"
+        " overrides the config file, and =false, =False and =0 all turn it off."
+        " Then restart the kubelet:\n"
         "systemctl daemon-reload && systemctl restart kubelet",
     "ensure that the admission control plugin alwaysadmit is not set":
         "Edit ${apiserver.conf} on the control plane node and remove AlwaysAdmit from"
@@ -658,9 +719,16 @@ REMEDIATION = {
     "ensure that the --streaming-connection-idle-timeout argument is not set to 0":
         "In the kubelet config file ${kubelet.conf}, set"
         " streamingConnectionIdleTimeout to a non-zero duration such as 5m, or"
-        " leave it out (the default is 4h); if the kubelet takes flags, do the same"
-        " with --streaming-connection-idle-timeout in ${kubelet.svc}. Then restart"
-        " the kubelet:\n"
+        " leave it out (the default is 4h). If the kubelet takes flags, remove"
+        " --streaming-connection-idle-timeout from ${kubelet.svc} or give it a"
+        " non-zero duration: on the command line 0, 0s and 0m0s all turn the"
+        " timeout off. Then restart the kubelet:\n"
+        "systemctl daemon-reload && systemctl restart kubelet",
+    "ensure that a limit is set on pod pids":
+        "In the kubelet config file ${kubelet.conf}, set podPidsLimit to the most"
+        " processes a pod may run, for example podPidsLimit: 4096 (the default, -1,"
+        " and 0 mean no limit). If the kubelet takes flags, set --pod-max-pids=4096"
+        " in ${kubelet.svc} instead. Then restart the kubelet:\n"
         "systemctl daemon-reload && systemctl restart kubelet",
     "ensure that the kube-proxy metrics service is bound to localhost":
         "In the kube-proxy configuration ${proxy.conf}, remove metricsBindAddress"
@@ -740,12 +808,12 @@ REMEDIATION_RKE = {
         " and record that practice for this item.",
     "ensure that the rotatekubeletservercertificate argument is set to true#kubelet":
         "The RotateKubeletServerCertificate feature gate is on by default: make sure"
-        " services.kubelet.extra_args in cluster.yml does not set feature-gates to a list with"
-        " RotateKubeletServerCertificate=false, then run rke up.",
+        " feature-gates in services.kubelet.extra_args of cluster.yml does not turn it off"
+        " (RotateKubeletServerCertificate=false, =False or =0), then run rke up.",
     "ensure that the rotatekubeletservercertificate argument is set to true#controllermanager":
         "The RotateKubeletServerCertificate feature gate is on by default: make sure"
-        " services.kube-controller.extra_args in cluster.yml does not set feature-gates to a list"
-        " with RotateKubeletServerCertificate=false, then run rke up.",
+        " feature-gates in services.kube-controller.extra_args of cluster.yml does not turn it"
+        " off (RotateKubeletServerCertificate=false, =False or =0), then run rke up.",
     "ensure that the --protect-kernel-defaults argument is set to true":
         "First set on every node the kernel parameters the kubelet expects, for example"
         " vm.overcommit_memory=1, vm.panic_on_oom=0, kernel.panic=10 and kernel.panic_on_oops=1"
@@ -774,22 +842,28 @@ FILE_REMEDIATION_RKE = {
         " etcd as that user and keep the ownership after rke up.",
 }
 
+
+def gate_test(component, gate, config=False):
+    """A test of a feature gate's effective value: on unless turned off."""
+    t = {"flag": "--feature-gates"}
+    if config:
+        t["key"] = GATE_CONFIG_KEY[component]
+    t["gate"] = gate
+    t["compare"] = {"op": "eq", "value": "true"}
+    t["default"] = GATE_DEFAULTS[gate]
+    return t
+
+
 # Settings fixed by hand where kube-bench's test cannot be carried over as is.
 # Each entry replaces the generated `tests`/`combine`.
 SETTINGS = {
-    # kube-bench matches the gate name as if it were a flag. Judge the
-    # --feature-gates list on the command line and the featureGates map of the
-    # config file separately; unset means the gate's default (true).
-    ("kubelet", "verify that the rotatekubeletservercertificate argument is set to true"): {
-        "combine": "and",
+    # kube-bench only asks for the flag to be present, but -1 (the default) and
+    # 0 mean no limit at all: only a positive limit passes.
+    ("kubelet", "ensure that a limit is set on pod pids"): {
         "tests": [
-            {"flag": "--feature-gates",
-             "compare": {"op": "nothave", "value": "RotateKubeletServerCertificate=false"},
-             "default": ""},
-            {"flag": "--feature-gates",
-             "key": "featureGates.RotateKubeletServerCertificate",
-             "compare": {"op": "noteq", "value": "false"},
-             "default": "true"},
+            {"flag": "--pod-max-pids", "key": "podPidsLimit",
+             "compare": {"op": "gt", "value": "0"},
+             "default": DEFAULTS[("kubelet", "--pod-max-pids")]},
         ],
     },
     # kube-bench's `has` is a substring test; kubecis' matches list elements,
@@ -911,6 +985,7 @@ def convert_flag(check, node_type, report):
         report.note(item_id, "tests written by hand (see SETTINGS in the script)")
     if not tests:
         raise ValueError(f"{item_id}: process audit without tests")
+    tests = [finish_test(component, t, item_id) for t in tests]
     for t in tests:
         if not t["flag"].startswith("--"):
             raise ValueError(f"{item_id}: test on {t['flag']!r} is not a flag; add a SETTINGS entry")
@@ -932,8 +1007,64 @@ def convert_flag(check, node_type, report):
     return "flag", settings, grants, flag_remediation(settings, node_type, title_key, report.flavor)
 
 
+def gate_of(test):
+    """(gate, read from the config file too) when a reference test is about a
+    feature gate, else None. kube-bench tests a gate as text in the
+    --feature-gates list (nothave G=false, eq/has G=true) or names the gate as
+    if it were a flag (cis-1.4 and RKE 2.1.13, with the featureGates map of the
+    kubelet config as its path)."""
+    cmp = test.get("compare") or {}
+    if test["flag"] == "--feature-gates" and cmp:
+        m = re.fullmatch(r"(\w+)=(true|false)", cmp["value"])
+        if m and ((cmp["op"] == "nothave" and m.group(2) == "false")
+                  or (cmp["op"] in ("eq", "has") and m.group(2) == "true")):
+            return m.group(1), False
+    if test["flag"] in GATE_DEFAULTS:
+        return test["flag"], "key" in test
+    return None
+
+
+def gate_tests(component, tests, bin_op, item_id, report):
+    """A feature-gate item as one test of the gate's effective value. Matching
+    text is wrong both ways: =False or =0 turn a gate off as =false does, and a
+    list without the gate says nothing about the config file's featureGates."""
+    gates = [g for g in (gate_of(t) for t in tests) if g]
+    if not gates:
+        return None
+    names = {g for g, _ in gates}
+    if len(names) > 1:
+        raise ValueError(f"{item_id}: tests of several feature gates")
+    gate = gates[0][0]
+    config = any(c for _, c in gates) and component in GATE_CONFIG_KEY
+    for t in tests:
+        if not gate_of(t) and not (t["flag"] == "--feature-gates" and t.get("set") is False):
+            raise ValueError(f"{item_id}: a feature-gate item with another test: {t}")
+    report.note(item_id, f"feature gate {gate} judged by its value (command line"
+                + (", then featureGates of the config file" if config else "")
+                + f", then its default {GATE_DEFAULTS[gate]}), not by matching text")
+    return [gate_test(component, gate, config=config)], "and"
+
+
+def finish_test(component, test, item_id):
+    """A test with how Kubernetes reads its value, its fields in order."""
+    t = dict(test)
+    compared = "compare" in t and t.get("set") is not False
+    kind = FLAG_TYPES.get(t["flag"])
+    if kind and compared and "gate" not in t:
+        t["type"] = kind
+    if compared and "key" in t and (component, t["key"]) in CONFIG_ZERO_IS_DEFAULT:
+        t["config_zero_is_default"] = True
+    unknown = set(t) - set(TEST_FIELDS)
+    if unknown:
+        raise ValueError(f"{item_id}: unknown test fields {sorted(unknown)}")
+    return {k: t[k] for k in TEST_FIELDS if k in t}
+
+
 def repair_tests(component, tests, bin_op, item_id, report):
     """Tests of older references that cannot be carried over as they are."""
+    gated = gate_tests(component, tests, bin_op, item_id, report)
+    if gated:
+        return gated
     out = []
     for t in tests:
         cmp = t.get("compare")
@@ -944,31 +1075,6 @@ def repair_tests(component, tests, bin_op, item_id, report):
             t = dict(t, compare={"op": "valid_elements", "value": cmp["value"]})
             report.note(item_id, "`has` with a list of values read as valid_elements"
                         " (every configured value must be one of them)")
-        # cis-1.4 asks the controller manager's --feature-gates to equal exactly
-        # RotateKubeletServerCertificate=true; the gate is on by default (beta
-        # since 1.12), so judge it as later benchmarks do: not turned off.
-        if (t["flag"] == "--feature-gates" and cmp and cmp["op"] == "eq"
-                and cmp["value"] == "RotateKubeletServerCertificate=true"):
-            report.note(item_id, "--feature-gates == RotateKubeletServerCertificate=true"
-                        " judged as: the gate is not turned off (it defaults to on)")
-            return ([{"flag": "--feature-gates",
-                      "compare": {"op": "nothave", "value": "RotateKubeletServerCertificate=false"}},
-                     {"flag": "--feature-gates", "set": False}], "or")
-        # A gate name tested as if it were a flag (cis-1.4 and RKE 2.1.13):
-        # judge the --feature-gates list and, where the reference reads the
-        # kubelet config, its featureGates map. Unset means on (the default).
-        if t["flag"] == "RotateKubeletServerCertificate" and component == "kubelet":
-            report.note(item_id, "gate name tested as a flag: judged on --feature-gates"
-                        + (" and featureGates of the config file" if "key" in t else ""))
-            fixed = [{"flag": "--feature-gates",
-                      "compare": {"op": "nothave", "value": "RotateKubeletServerCertificate=false"},
-                      "default": ""}]
-            if "key" in t:
-                fixed.append({"flag": "--feature-gates",
-                              "key": "featureGates.RotateKubeletServerCertificate",
-                              "compare": {"op": "noteq", "value": "false"},
-                              "default": "true"})
-            return fixed, "and"
         out.append(t)
     # Rancher's etcd items pass when the flag is merely present OR has the
     # right value, so --client-cert-auth=false would pass. The bare presence
@@ -1216,6 +1322,15 @@ def flag_phrase(test, component):
     if not cmp:
         return f"set {flag}={ex or '<value>'}"
     op, v = cmp["op"], cmp["value"]
+    gate = test.get("gate")
+    if gate and op == "eq" and v == "true":
+        return (f"leave {gate} out of {flag} or set {gate}=true there, since =false, =False and"
+                " =0 all turn the gate off")
+    if gate:
+        raise ValueError(f"no phrase for gate test {test}")
+    if test.get("type") == "duration" and op == "noteq" and v == "0":
+        return (f"remove {flag} or set it to a non-zero duration"
+                + (f" such as {flag}={ex}" if ex else "") + ", since 0, 0s and 0m0s all turn it off")
     if op == "eq":
         return f"set {flag}={v}"
     if op == "noteq":
@@ -1253,6 +1368,11 @@ def key_phrase(test, component):
     if not cmp:
         return f"set {key}: {ex or '<value>'}"
     op, v = cmp["op"], cmp["value"]
+    gate = test.get("gate")
+    if gate and op == "eq" and v == "true":
+        return f"remove {key}.{gate} or set it to true"
+    if gate:
+        raise ValueError(f"no phrase for gate test {test}")
     if op == "eq":
         return f"set {key}: {v}"
     if op == "noteq":
@@ -1261,10 +1381,13 @@ def key_phrase(test, component):
         if v == "0":
             return f"set {key} to a non-zero value" + (f", e.g. {key}: {ex}" if ex else "")
         return f"set {key} to a value other than {v}"
-    if op in ("gte", "gt"):
-        return f"set {key} to {v} {'or more' if op == 'gte' else 'or above'}"
-    if op in ("lte", "lt"):
-        return f"set {key} to {v} {'or less' if op == 'lte' else 'or below'}"
+    if op == "gte":
+        return f"set {key} to {v} or more"
+    if op == "lte":
+        return f"set {key} to {v} or less"
+    if op in ("gt", "lt"):
+        side = "above" if op == "gt" else "below"
+        return f"set {key} to a value {side} {v}" + (f", e.g. {key}: {ex}" if ex else "")
     if op == "has":
         return f"make {key} include {v}"
     if op == "nothave":
@@ -1298,7 +1421,9 @@ def rke_example(test, component):
     name = test["flag"].lstrip("-")
     cmp = test.get("compare")
     ex = EXAMPLES.get((component, test["flag"]))
-    if not cmp:
+    if test.get("gate") and cmp:
+        value = f"{test['gate']}={cmp['value']}"
+    elif not cmp:
         value = ex
     elif cmp["op"] == "eq":
         value = cmp["value"]
@@ -1752,6 +1877,26 @@ def verify_grants(it):
                 errs.append(f"{iid}: bad compare {c}")
             if "default" in t and not isinstance(t["default"], str):
                 errs.append(f"{iid}: default is not a string")
+            if set(t) - set(TEST_FIELDS):
+                errs.append(f"{iid}: unknown test fields {sorted(set(t) - set(TEST_FIELDS))}")
+            kind = t.get("type", "text")
+            if kind not in ("text", "bool", "int", "duration"):
+                errs.append(f"{iid}: unknown type {kind}")
+            # What Kubernetes parses must not be compared as text.
+            if c and "gate" not in t and kind == "text":
+                if c["op"] in ("gt", "gte", "lt", "lte") or re.fullmatch(r"-?[0-9]+", c["value"]):
+                    errs.append(f"{iid}: {t['flag']} compared as a number without a type")
+                if c["value"].lower() in ("true", "false"):
+                    errs.append(f"{iid}: {t['flag']} compared as a boolean without a type")
+                if re.search(r"\w=(true|false)\b", c["value"], re.I):
+                    errs.append(f"{iid}: feature gate matched as text: {c['value']}")
+            if "gate" in t:
+                if "env" in t or "type" in t or not c:
+                    errs.append(f"{iid}: gate test with env or type, or without compare")
+                if not (t.get("flag") == "--feature-gates" or "key" in t):
+                    errs.append(f"{iid}: gate test reads neither --feature-gates nor a key")
+            if t.get("config_zero_is_default") and "key" not in t:
+                errs.append(f"{iid}: config_zero_is_default without key")
     elif it["check"] == "file":
         targets = list(s.get("paths", [])) + [d["path"] for d in s.get("dirs", [])]
         if not targets:
