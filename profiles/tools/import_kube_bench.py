@@ -1087,6 +1087,17 @@ def repair_tests(component, tests, bin_op, item_id, report):
             report.note(item_id, "dropped an `or` branch that only asks the flag to be present"
                         " next to one that asks for its value")
             out = kept
+    # kube-bench lets an absent flag pass through an `or` branch `set: false`.
+    # Where Kubernetes' default is known, the compared test judges absence by
+    # that default: the branch is redundant when the default passes, and wrong
+    # when it does not (an absent --bind-address listens on 0.0.0.0).
+    if bin_op == "or":
+        defaulted = {t["flag"] for t in out if "default" in t and t.get("set") is not False}
+        kept = [t for t in out if not (t.get("set") is False and t["flag"] in defaulted)]
+        if len(kept) < len(out):
+            report.note(item_id, "dropped an `or` branch that passes an absent flag: Kubernetes'"
+                        " default judges absence")
+            out = kept
     return out, bin_op
 
 
@@ -1329,8 +1340,8 @@ def flag_phrase(test, component):
     if gate:
         raise ValueError(f"no phrase for gate test {test}")
     if test.get("type") == "duration" and op == "noteq" and v == "0":
-        return (f"remove {flag} or set it to a non-zero duration"
-                + (f" such as {flag}={ex}" if ex else "") + ", since 0, 0s and 0m0s all turn it off")
+        return (f"set {flag} to a non-zero duration" + (f" such as {flag}={ex}" if ex else "")
+                + ", since 0, 0s and 0m0s all turn it off")
     if op == "eq":
         return f"set {flag}={v}"
     if op == "noteq":
@@ -1411,6 +1422,10 @@ def join_phrases(tests, combine, phrase, use_key=False):
             return " and ".join(phrase(t) for t in rest)
         what = unset[0]["key"] if use_key else unset[0]["flag"]
         return f"either leave {what} out or " + " or ".join(phrase(t) for t in rest)
+    if len(rest) == 1 and not unset and "gate" not in rest[0] and default_passes(rest[0]) is True:
+        # Absence is judged by a default that passes.
+        what = rest[0]["key"] if use_key else rest[0]["flag"]
+        return f"either leave {what} out or {phrase(rest[0])}"
     sep = " or " if combine == "or" else " and "
     return sep.join(phrase(t) for t in tests)
 
