@@ -1,5 +1,6 @@
 //! Kubernetes command-line semantics through a real `flag` component: list
-//! flags add up, Go booleans, empty values leave a flag unset.
+//! flags add up, Go booleans, empty values leave a flag unset; and the built-in
+//! bundles judging feature gates, durations, integers and defaults by value.
 
 mod support;
 
@@ -145,4 +146,377 @@ fn a_malformed_config_file_is_an_error_with_its_reason_never_a_pass() {
         "{kubelet:?}"
     );
     assert!(kubelet.iter().filter(|r| r.state == State::Error).count() >= 5);
+}
+
+/// A node root with these processes (pid, argv) and files (path under the root, text), scanned
+/// with a built-in benchmark.
+fn scan_node(
+    cache: &std::path::Path,
+    benchmark: &str,
+    processes: &[(u32, Vec<&str>)],
+    files: &[(&str, &str)],
+) -> Report {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    for (pid, argv) in processes {
+        let proc = root.join(format!("proc/{pid}"));
+        std::fs::create_dir_all(&proc).unwrap();
+        std::fs::write(proc.join("cmdline"), argv.join("\0") + "\0").unwrap();
+    }
+    for (path, text) in files {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let out = kubecis(&[
+        "scan",
+        "--benchmark",
+        benchmark,
+        "--root",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+        "--cache-dir",
+        cache.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The generic benchmarks: their RotateKubeletServerCertificate, idle timeout and pod PIDs
+/// items share ids and settings.
+const GENERIC: &[&str] = &["cis-1.8", "cis-1.9", "cis-1.10", "cis-1.11", "cis-1.12"];
+
+const KUBELET_CONFIG: &str = "var/lib/kubelet/config.yaml";
+
+fn kubelet(extra: &[&'static str]) -> (u32, Vec<&'static str>) {
+    let mut argv = vec!["/usr/bin/kubelet", "--config=/var/lib/kubelet/config.yaml"];
+    argv.extend_from_slice(extra);
+    (1120, argv)
+}
+
+fn kubelet_config(extra: &str) -> String {
+    format!("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n{extra}")
+}
+
+/// What a test expects of an item: its state and a piece of its actual value or reason.
+fn check(report: &Report, id: &str, want: State, mentions: &str, case: &str) {
+    let r = report
+        .result(id)
+        .unwrap_or_else(|| panic!("{case}: no {id}"));
+    assert_eq!(r.state, want, "{case}: {id}: {r:?}");
+    assert!(
+        r.actual.contains(mentions) || r.reason.contains(mentions),
+        "{case}: {id} does not mention {mentions:?}: {r:?}"
+    );
+}
+
+#[test]
+fn a_feature_gate_is_judged_by_its_value_not_its_text() {
+    let cache = tempfile::tempdir().unwrap();
+    let gate_off = "featureGates:\n  RotateKubeletServerCertificate: false\n";
+    // (case, controller manager flags, kubelet flags, kubelet config, 1.3.6, 4.2.11, mentions)
+    type Case = (
+        &'static str,
+        Vec<&'static str>,
+        Vec<&'static str>,
+        &'static str,
+        (State, &'static str),
+        (State, &'static str),
+    );
+    let cases: Vec<Case> = vec![
+        (
+            "False and 0 are false to Go; an unrelated kubelet gate does not hide the config's",
+            vec!["--feature-gates=RotateKubeletServerCertificate=False"],
+            vec!["--feature-gates=GracefulNodeShutdown=true"],
+            gate_off,
+            (State::Fail, "RotateKubeletServerCertificate=False"),
+            (
+                State::Warn,
+                "featureGates.RotateKubeletServerCertificate: false",
+            ),
+        ),
+        (
+            "0 on the command line; off in YAML is false to the kubelet",
+            vec!["--feature-gates=RotateKubeletServerCertificate=0"],
+            vec![],
+            "featureGates:\n  RotateKubeletServerCertificate: off\n",
+            (State::Fail, "RotateKubeletServerCertificate=0"),
+            (State::Warn, "RotateKubeletServerCertificate: off"),
+        ),
+        (
+            "the last entry wins, across repeated flags; the command line beats the config file",
+            vec![
+                "--feature-gates=RotateKubeletServerCertificate=false",
+                "--feature-gates=Other=true,RotateKubeletServerCertificate=true",
+            ],
+            vec!["--feature-gates", "RotateKubeletServerCertificate=T"],
+            gate_off,
+            (
+                State::Pass,
+                "RotateKubeletServerCertificate=true in --feature-gates",
+            ),
+            (
+                State::Pass,
+                "RotateKubeletServerCertificate=T in --feature-gates",
+            ),
+        ),
+        (
+            "a later entry of one list turns the gate off",
+            vec![
+                "--feature-gates=RotateKubeletServerCertificate=true,RotateKubeletServerCertificate=f",
+            ],
+            vec!["--feature-gates=RotateKubeletServerCertificate=true"],
+            "",
+            (State::Fail, "RotateKubeletServerCertificate=f"),
+            (State::Pass, "RotateKubeletServerCertificate=true"),
+        ),
+        (
+            "a gate set nowhere has its default",
+            vec!["--feature-gates=GracefulNodeShutdown=true"],
+            vec![],
+            "",
+            (State::Pass, "defaults to true"),
+            (State::Pass, "defaults to true"),
+        ),
+        (
+            "what Kubernetes could not parse is an error",
+            vec!["--feature-gates=RotateKubeletServerCertificate"],
+            vec!["--feature-gates=RotateKubeletServerCertificate=maybe"],
+            "",
+            (State::Error, "has no value"),
+            (State::Error, "not a boolean"),
+        ),
+        (
+            "a config value that is no boolean is an error",
+            vec![],
+            vec![],
+            "featureGates:\n  RotateKubeletServerCertificate: \"nope\"\n",
+            (State::Pass, "defaults to true"),
+            (State::Error, "not a boolean"),
+        ),
+    ];
+    for benchmark in GENERIC {
+        for (case, cm, kl, config, (cm_state, cm_says), (kl_state, kl_says)) in &cases {
+            let mut cm_argv = vec!["kube-controller-manager", "--bind-address=127.0.0.1"];
+            cm_argv.extend_from_slice(cm);
+            let config = kubelet_config(config);
+            let report = scan_node(
+                cache.path(),
+                benchmark,
+                &[(2433, cm_argv), kubelet(kl)],
+                &[(KUBELET_CONFIG, &config)],
+            );
+            let case = format!("{benchmark}: {case}");
+            check(&report, "1.3.6", *cm_state, cm_says, &case);
+            check(&report, "4.2.11", *kl_state, kl_says, &case);
+        }
+    }
+}
+
+#[test]
+fn the_idle_timeout_is_a_go_duration_and_only_the_config_file_defaults_a_zero() {
+    let cache = tempfile::tempdir().unwrap();
+    // (kubelet flags, config, 4.2.5 (manual: warn, not fail), mentions)
+    let cases: &[(&[&str], &str, State, &str)] = &[
+        (
+            &["--streaming-connection-idle-timeout=0s"],
+            "",
+            State::Warn,
+            "=0s",
+        ),
+        (
+            &["--streaming-connection-idle-timeout=0"],
+            "",
+            State::Warn,
+            "=0 on the command line",
+        ),
+        (
+            &["--streaming-connection-idle-timeout=0m"],
+            "",
+            State::Warn,
+            "=0m",
+        ),
+        (
+            &["--streaming-connection-idle-timeout", "0h0m0s"],
+            "",
+            State::Warn,
+            "=0h0m0s",
+        ),
+        (
+            &["--streaming-connection-idle-timeout=1h30m"],
+            "",
+            State::Pass,
+            "=1h30m",
+        ),
+        (
+            &["--streaming-connection-idle-timeout=300ms"],
+            "",
+            State::Pass,
+            "=300ms",
+        ),
+        (
+            &["--streaming-connection-idle-timeout=5min"],
+            "",
+            State::Error,
+            "unknown unit",
+        ),
+        (
+            &["--streaming-connection-idle-timeout=300"],
+            "",
+            State::Error,
+            "unit",
+        ),
+        // kubeadm serializes the zero value; the kubelet defaults it to 4h.
+        (
+            &[],
+            "streamingConnectionIdleTimeout: 0s\n",
+            State::Pass,
+            "default 4h",
+        ),
+        (
+            &[],
+            "streamingConnectionIdleTimeout: 5m0s\n",
+            State::Pass,
+            "5m0s",
+        ),
+        (&[], "", State::Pass, "defaults to 4h"),
+        // The command line is applied after defaulting: its zero stays zero.
+        (
+            &["--streaming-connection-idle-timeout=0s"],
+            "streamingConnectionIdleTimeout: 5m0s\n",
+            State::Warn,
+            "=0s on the command line",
+        ),
+        // A number is no duration to the kubelet's decoder.
+        (
+            &[],
+            "streamingConnectionIdleTimeout: 300\n",
+            State::Error,
+            "unit",
+        ),
+    ];
+    for benchmark in GENERIC {
+        for (flags, config, want, says) in cases {
+            let config = kubelet_config(config);
+            let report = scan_node(
+                cache.path(),
+                benchmark,
+                &[kubelet(flags)],
+                &[(KUBELET_CONFIG, &config)],
+            );
+            let case = format!("{benchmark}: {flags:?} {config:?}");
+            check(&report, "4.2.5", *want, says, &case);
+        }
+    }
+}
+
+#[test]
+fn only_a_positive_pod_pids_limit_passes() {
+    let cache = tempfile::tempdir().unwrap();
+    // (kubelet flags, config, 4.2.13 (manual: warn, not fail), mentions)
+    let cases: &[(&[&str], &str, State, &str)] = &[
+        (&["--pod-max-pids=-1"], "", State::Warn, "--pod-max-pids=-1"),
+        (&[], "podPidsLimit: -1\n", State::Warn, "podPidsLimit: -1"),
+        (&[], "podPidsLimit: 0\n", State::Warn, "podPidsLimit: 0"),
+        (&[], "", State::Warn, "defaults to -1"),
+        (
+            &[],
+            "podPidsLimit: 4096\n",
+            State::Pass,
+            "podPidsLimit: 4096",
+        ),
+        (
+            &["--pod-max-pids=1024"],
+            "podPidsLimit: -1\n",
+            State::Pass,
+            "--pod-max-pids=1024",
+        ),
+        (
+            &["--pod-max-pids=0x400"],
+            "",
+            State::Pass,
+            "--pod-max-pids=0x400",
+        ),
+        (
+            &["--pod-max-pids=-1"],
+            "podPidsLimit: 4096\n",
+            State::Warn,
+            "--pod-max-pids=-1",
+        ),
+        (&["--pod-max-pids=lots"], "", State::Error, "not an integer"),
+    ];
+    for benchmark in GENERIC {
+        for (flags, config, want, says) in cases {
+            let config = kubelet_config(config);
+            let report = scan_node(
+                cache.path(),
+                benchmark,
+                &[kubelet(flags)],
+                &[(KUBELET_CONFIG, &config)],
+            );
+            let case = format!("{benchmark}: {flags:?} {config:?}");
+            check(&report, "4.2.13", *want, says, &case);
+        }
+    }
+}
+
+#[test]
+fn booleans_numbers_and_absent_addresses_as_kubernetes_reads_them() {
+    let cache = tempfile::tempdir().unwrap();
+    let config = kubelet_config(
+        "authentication:\n  anonymous:\n    enabled: off\ntlsCertFile:\ntlsPrivateKeyFile: null\n",
+    );
+    let report = scan_node(
+        cache.path(),
+        "cis-1.8",
+        &[
+            (
+                2451,
+                vec![
+                    "kube-apiserver",
+                    "--anonymous-auth=0",
+                    "--profiling=F",
+                    "--audit-log-maxage=0x1e",
+                    "--audit-log-maxbackup=010",
+                    "--audit-log-maxsize=1_000",
+                ],
+            ),
+            // No --bind-address: both listen on every interface.
+            (
+                2433,
+                vec![
+                    "kube-controller-manager",
+                    "--use-service-account-credentials=yes",
+                ],
+            ),
+            (2440, vec!["kube-scheduler", "--profiling=false"]),
+            (2400, vec!["etcd", "--client-cert-auth=true"]),
+            kubelet(&[]),
+        ],
+        &[
+            (KUBELET_CONFIG, &config),
+            ("proc/2400/environ", "ETCD_PEER_AUTO_TLS=1\0"),
+        ],
+    );
+    let case = "cis-1.8";
+    check(&report, "1.2.1", State::Pass, "--anonymous-auth=0", case);
+    check(&report, "1.2.16", State::Pass, "--profiling=F", case);
+    check(&report, "1.2.18", State::Pass, "0x1e", case);
+    check(&report, "1.2.19", State::Fail, "010", case);
+    check(&report, "1.2.20", State::Pass, "1_000", case);
+    check(&report, "1.3.3", State::Error, "not a boolean", case);
+    check(&report, "1.3.7", State::Fail, "defaults to 0.0.0.0", case);
+    check(&report, "1.4.2", State::Fail, "defaults to 0.0.0.0", case);
+    check(&report, "2.6", State::Fail, "ETCD_PEER_AUTO_TLS=1", case);
+    // `off` is false to the kubelet's YAML decoding.
+    check(&report, "4.2.1", State::Pass, "enabled: off", case);
+    // A null value leaves the field unset: no serving certificate is configured.
+    check(
+        &report,
+        "4.2.9",
+        State::Warn,
+        "tlsCertFile is not set",
+        case,
+    );
 }
