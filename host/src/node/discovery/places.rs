@@ -11,6 +11,9 @@ pub(super) struct Place {
     pub(super) var: &'static str,
     component: &'static str,
     flag: Option<&'static str>,
+    /// An existing candidate beats the live flag: `etcd.conf` is etcd's pod
+    /// spec when there is one, its `--config-file` only otherwise.
+    candidates_first: bool,
     candidates: &'static [&'static str],
 }
 
@@ -19,6 +22,7 @@ pub(super) const PLACES: &[Place] = &[
         var: "apiserver.conf",
         component: "apiserver",
         flag: None,
+        candidates_first: false,
         candidates: &[
             "/etc/kubernetes/manifests/kube-apiserver.yaml",
             "/etc/kubernetes/manifests/kube-apiserver.yml",
@@ -30,6 +34,7 @@ pub(super) const PLACES: &[Place] = &[
         var: "controllermanager.conf",
         component: "controllermanager",
         flag: None,
+        candidates_first: false,
         candidates: &[
             "/etc/kubernetes/manifests/kube-controller-manager.yaml",
             "/etc/kubernetes/manifests/kube-controller-manager.yml",
@@ -41,6 +46,7 @@ pub(super) const PLACES: &[Place] = &[
         var: "controllermanager.kubeconfig",
         component: "controllermanager",
         flag: Some("kubeconfig"),
+        candidates_first: false,
         candidates: &[
             "/etc/kubernetes/controller-manager.conf",
             "/var/lib/kube-controller-manager/kubeconfig",
@@ -52,6 +58,7 @@ pub(super) const PLACES: &[Place] = &[
         var: "scheduler.conf",
         component: "scheduler",
         flag: None,
+        candidates_first: false,
         candidates: &[
             "/etc/kubernetes/manifests/kube-scheduler.yaml",
             "/etc/kubernetes/manifests/kube-scheduler.yml",
@@ -63,6 +70,7 @@ pub(super) const PLACES: &[Place] = &[
         var: "scheduler.kubeconfig",
         component: "scheduler",
         flag: Some("kubeconfig"),
+        candidates_first: false,
         candidates: &[
             "/etc/kubernetes/scheduler.conf",
             "/var/lib/kube-scheduler/kubeconfig",
@@ -74,6 +82,7 @@ pub(super) const PLACES: &[Place] = &[
         var: "etcd.conf",
         component: "etcd",
         flag: Some("config-file"),
+        candidates_first: true,
         candidates: &[
             "/etc/kubernetes/manifests/etcd.yaml",
             "/etc/kubernetes/manifests/etcd.yml",
@@ -86,6 +95,7 @@ pub(super) const PLACES: &[Place] = &[
         var: "etcd.datadir",
         component: "etcd",
         flag: Some("data-dir"),
+        candidates_first: false,
         candidates: &[
             "/var/lib/etcd/default.etcd",
             "/var/lib/etcd/data.etcd",
@@ -98,6 +108,7 @@ pub(super) const PLACES: &[Place] = &[
         var: "kubelet.conf",
         component: "kubelet",
         flag: Some("config"),
+        candidates_first: false,
         candidates: &[
             "/var/lib/kubelet/config.yaml",
             "/etc/kubernetes/kubelet-config.yaml",
@@ -111,6 +122,7 @@ pub(super) const PLACES: &[Place] = &[
         var: "kubelet.kubeconfig",
         component: "kubelet",
         flag: Some("kubeconfig"),
+        candidates_first: false,
         candidates: &[
             "/etc/kubernetes/kubelet.conf",
             "/etc/kubernetes/kubelet-kubeconfig.conf",
@@ -125,6 +137,7 @@ pub(super) const PLACES: &[Place] = &[
         var: "kubelet.svc",
         component: "kubelet",
         flag: None,
+        candidates_first: false,
         candidates: &[
             "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
             "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf",
@@ -138,6 +151,7 @@ pub(super) const PLACES: &[Place] = &[
         var: "kubelet.cafile",
         component: "kubelet",
         flag: Some("client-ca-file"),
+        candidates_first: false,
         candidates: &[
             "/etc/kubernetes/pki/ca.crt",
             "/etc/kubernetes/ssl/kube-ca.pem",
@@ -150,12 +164,14 @@ pub(super) const PLACES: &[Place] = &[
         var: "proxy.conf",
         component: "proxy",
         flag: Some("config"),
+        candidates_first: false,
         candidates: &["/etc/kubernetes/proxy", "/var/lib/kube-proxy/config.conf"],
     },
     Place {
         var: "proxy.kubeconfig",
         component: "proxy",
         flag: Some("kubeconfig"),
+        candidates_first: false,
         candidates: &[
             "/etc/kubernetes/proxy.conf",
             "/var/lib/kube-proxy/kubeconfig.conf",
@@ -168,6 +184,7 @@ pub(super) const PLACES: &[Place] = &[
         var: "proxy.svc",
         component: "proxy",
         flag: None,
+        candidates_first: false,
         candidates: &[
             "/etc/systemd/system/kube-proxy.service",
             "/lib/systemd/system/kube-proxy.service",
@@ -177,17 +194,20 @@ pub(super) const PLACES: &[Place] = &[
 
 impl Discovery {
     /// The live flag's value when it names a file in the root, else the first
-    /// candidate that exists, else the live value or the first candidate.
+    /// candidate that exists (or the other way round, for `candidates_first`),
+    /// else the live value or the first candidate.
     pub(super) fn locate(&self, node: &Node, place: &Place) -> String {
         let exists = |p: &str| NodePath::parse(p).is_some_and(|p| node.stat(&p).is_ok());
         let live = place
             .flag
             .and_then(|flag| self.live_value(node, place.component, flag));
-        if let Some(v) = live.as_ref().filter(|v| exists(v)) {
-            return v.clone();
-        }
-        if let Some(c) = place.candidates.iter().find(|c| exists(c)) {
-            return (*c).to_owned();
+        let live_file = live.as_ref().filter(|v| exists(v));
+        let candidate = place.candidates.iter().find(|c| exists(c));
+        match (live_file, candidate) {
+            (Some(_), Some(c)) if place.candidates_first => return (*c).to_owned(),
+            (Some(v), _) => return v.clone(),
+            (None, Some(c)) => return (*c).to_owned(),
+            (None, None) => {}
         }
         live.unwrap_or_else(|| place.candidates[0].to_owned())
     }
