@@ -520,3 +520,64 @@ fn booleans_numbers_and_absent_addresses_as_kubernetes_reads_them() {
         case,
     );
 }
+
+#[test]
+fn the_cis_1_4_bundles_judge_gates_durations_and_addresses_by_value() {
+    let cache = tempfile::tempdir().unwrap();
+    for benchmark in ["cis-1.4", "rke-cis-1.4"] {
+        let report = scan_node(
+            cache.path(),
+            benchmark,
+            &[
+                (
+                    2451,
+                    vec!["kube-apiserver", "--feature-gates=AdvancedAuditing=False"],
+                ),
+                // No --address: the insecure port listens on every interface.
+                (
+                    2433,
+                    vec![
+                        "kube-controller-manager",
+                        "--feature-gates",
+                        "RotateKubeletServerCertificate=0",
+                    ],
+                ),
+                (2440, vec!["kube-scheduler"]),
+                (
+                    1978,
+                    vec![
+                        "kubelet",
+                        "--feature-gates=RotateKubeletServerCertificate=false,RotateKubeletServerCertificate=1",
+                    ],
+                ),
+            ],
+            &[],
+        );
+        let case = benchmark;
+        check(
+            &report,
+            "1.1.37a",
+            State::Fail,
+            "AdvancedAuditing=False",
+            case,
+        );
+        check(
+            &report,
+            "1.3.6",
+            State::Fail,
+            "RotateKubeletServerCertificate=0",
+            case,
+        );
+        check(&report, "1.3.7", State::Fail, "defaults to 0.0.0.0", case);
+        check(&report, "1.2.2", State::Fail, "defaults to 0.0.0.0", case);
+        check(
+            &report,
+            "2.1.13",
+            State::Pass,
+            "RotateKubeletServerCertificate=1",
+            case,
+        );
+        // The kubelet's own default, 4h.
+        check(&report, "2.1.5", State::Pass, "defaults to 4h", case);
+    }
+}

@@ -18,6 +18,12 @@ clusters built by Rancher's RKE, which runs every component as a docker
 container configured by arguments from cluster.yml: their remediation says how
 to change that, not how to edit a manifest.
 
+A test that compares a value gets the `type` Kubernetes parses it as (FLAG_TYPES:
+Go booleans, integers, durations), and a test of a feature gate becomes a `gate`
+test of the gate's value; the self-check refuses booleans, numbers and gates
+compared as text. Where Kubernetes' default is known (DEFAULTS), it judges an
+absent flag.
+
 Only facts are taken from kube-bench: ids, titles, (Automated)/(Manual),
 scored, components, flags, config keys, environment names, files, modes,
 owners and compare values. Remediation text and manual reasons are generated
@@ -122,8 +128,10 @@ DEFAULTS = {
     ("controllermanager", "--profiling"): "true",
     ("controllermanager", "--use-service-account-credentials"): "false",
     ("controllermanager", "--bind-address"): "0.0.0.0",
+    ("controllermanager", "--address"): "0.0.0.0",  # the insecure port of older releases
     ("scheduler", "--profiling"): "true",
     ("scheduler", "--bind-address"): "0.0.0.0",
+    ("scheduler", "--address"): "0.0.0.0",  # the insecure port of older releases
     ("etcd", "--client-cert-auth"): "false",
     ("etcd", "--peer-client-cert-auth"): "false",
     ("etcd", "--auto-tls"): "false",
