@@ -280,6 +280,25 @@ fn a_feature_gate_is_judged_by_its_value_not_its_text() {
             (State::Pass, "defaults to true"),
         ),
         (
+            "AllBeta=false turns off a beta gate that is not named",
+            vec!["--feature-gates=AllBeta=false"],
+            vec![],
+            "featureGates:\n  AllBeta: false\n",
+            (State::Fail, "AllBeta=false in --feature-gates"),
+            (State::Warn, "featureGates.AllBeta: false"),
+        ),
+        (
+            "a named gate wins over AllBeta, wherever each is",
+            vec!["--feature-gates=AllBeta=false,RotateKubeletServerCertificate=true"],
+            vec!["--feature-gates=AllBeta=false"],
+            "featureGates:\n  RotateKubeletServerCertificate: true\n",
+            (State::Pass, "RotateKubeletServerCertificate=true"),
+            (
+                State::Pass,
+                "featureGates.RotateKubeletServerCertificate: true",
+            ),
+        ),
+        (
             "what Kubernetes could not parse is an error",
             vec!["--feature-gates=RotateKubeletServerCertificate"],
             vec!["--feature-gates=RotateKubeletServerCertificate=maybe"],

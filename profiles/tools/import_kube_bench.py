@@ -195,11 +195,19 @@ GATE_DEFAULTS = {
     "AdvancedAuditing": "true",                # on by default since 1.8
 }
 
+# A gate's stage in those versions, where it is alpha or beta: AllAlpha /
+# AllBeta set every gate of that stage that is not named itself, so
+# --feature-gates=AllBeta=false turns RotateKubeletServerCertificate off.
+# AdvancedAuditing is GA in the only bundles that test it (cis-1.4, RKE).
+GATE_STAGES = {
+    "RotateKubeletServerCertificate": "beta",  # beta since 1.12, still in 1.34
+}
+
 # Config-file map a component's --feature-gates entries are also read from.
 GATE_CONFIG_KEY = {"kubelet": "featureGates"}
 
 # Order of a test's fields in the generated YAML.
-TEST_FIELDS = ["flag", "key", "env", "gate", "type", "set", "compare", "default",
+TEST_FIELDS = ["flag", "key", "env", "gate", "stage", "type", "set", "compare", "default",
                "config_zero_is_default"]
 
 # Example values used in remediation text for flags that only need to be set.
@@ -678,7 +686,8 @@ REMEDIATION = {
         " --feature-gates of the kube-controller-manager command does not turn"
         " RotateKubeletServerCertificate off: drop its entry or set"
         " RotateKubeletServerCertificate=true (=false, =False and =0 all turn it"
-        " off; the gate is on by default).",
+        " off, and so does AllBeta=false unless the gate is named; the gate is on"
+        " by default).",
     "ensure that a unique certificate authority is used for etcd":
         "Create a certificate authority used only by etcd and issue the etcd"
         " certificates from it. Then edit ${etcd.conf} on the etcd node and, in the"
@@ -694,6 +703,7 @@ REMEDIATION = {
         " --feature-gates in ${kubelet.svc} names the gate, drop that entry or set"
         " RotateKubeletServerCertificate=true there too: a gate on the command line"
         " overrides the config file, and =false, =False and =0 all turn it off."
+        " AllBeta=false, in either place, turns it off too unless the gate is named."
         " Then restart the kubelet:\n"
         "systemctl daemon-reload && systemctl restart kubelet",
     "ensure that the admission control plugin alwaysadmit is not set":
@@ -817,11 +827,13 @@ REMEDIATION_RKE = {
     "ensure that the rotatekubeletservercertificate argument is set to true#kubelet":
         "The RotateKubeletServerCertificate feature gate is on by default: make sure"
         " feature-gates in services.kubelet.extra_args of cluster.yml does not turn it off"
-        " (RotateKubeletServerCertificate=false, =False or =0), then run rke up.",
+        " (RotateKubeletServerCertificate=false, =False or =0, or AllBeta=false without the gate"
+        " named), then run rke up.",
     "ensure that the rotatekubeletservercertificate argument is set to true#controllermanager":
         "The RotateKubeletServerCertificate feature gate is on by default: make sure"
         " feature-gates in services.kube-controller.extra_args of cluster.yml does not turn it"
-        " off (RotateKubeletServerCertificate=false, =False or =0), then run rke up.",
+        " off (RotateKubeletServerCertificate=false, =False or =0, or AllBeta=false without the"
+        " gate named), then run rke up.",
     "ensure that the --protect-kernel-defaults argument is set to true":
         "First set on every node the kernel parameters the kubelet expects, for example"
         " vm.overcommit_memory=1, vm.panic_on_oom=0, kernel.panic=10 and kernel.panic_on_oops=1"
@@ -857,6 +869,8 @@ def gate_test(component, gate, config=False):
     if config:
         t["key"] = GATE_CONFIG_KEY[component]
     t["gate"] = gate
+    if gate in GATE_STAGES:
+        t["stage"] = GATE_STAGES[gate]
     t["compare"] = {"op": "eq", "value": "true"}
     t["default"] = GATE_DEFAULTS[gate]
     return t
@@ -1918,6 +1932,8 @@ def verify_grants(it):
                     errs.append(f"{iid}: gate test with env or type, or without compare")
                 if not (t.get("flag") == "--feature-gates" or "key" in t):
                     errs.append(f"{iid}: gate test reads neither --feature-gates nor a key")
+            if "stage" in t and ("gate" not in t or t["stage"] not in ("alpha", "beta", "ga")):
+                errs.append(f"{iid}: bad stage {t['stage']}")
             if t.get("config_zero_is_default") and "key" not in t:
                 errs.append(f"{iid}: config_zero_is_default without key")
     elif it["check"] == "file":

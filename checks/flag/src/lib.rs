@@ -37,6 +37,8 @@ struct Test {
     /// entry in the `key` map of the config file (`featureGates: {Gate: false}`). The value is a
     /// boolean.
     gate: Option<String>,
+    /// The gate's stage: `AllAlpha` or `AllBeta` sets an alpha or beta gate that is not named.
+    stage: Option<Stage>,
     /// How Kubernetes reads the value; `text` compares the text as found.
     #[serde(rename = "type", default)]
     kind: Kind,
@@ -76,12 +78,35 @@ impl Test {
                 ));
             }
         }
+        if self.stage.is_some() && self.gate.is_none() {
+            return Some(format!("{name}: a stage without a gate"));
+        }
         if self.config_zero_is_default && self.key.is_none() {
             return Some(format!(
                 "{name}: config_zero_is_default without a config key"
             ));
         }
         None
+    }
+}
+
+/// A feature gate's maturity, as Kubernetes declares it.
+#[derive(Deserialize, Clone, Copy, PartialEq)]
+#[serde(rename_all = "lowercase")]
+enum Stage {
+    Alpha,
+    Beta,
+    Ga,
+}
+
+impl Stage {
+    /// The gate that sets every gate of this stage that is not named itself.
+    fn catch_all(self) -> Option<&'static str> {
+        match self {
+            Stage::Alpha => Some("AllAlpha"),
+            Stage::Beta => Some("AllBeta"),
+            Stage::Ga => None,
+        }
     }
 }
 
@@ -111,74 +136,118 @@ struct Evidence<'a> {
 }
 
 impl Evidence<'_> {
-    /// The test's value: command line first, then config file, then environment.
-    fn lookup(&self, test: &Test) -> Result<Lookup, String> {
-        let kind = test.kind();
-        // An empty value leaves a Kubernetes flag at its default: it counts as unset.
-        if let Some(flag) = &test.flag
-            && let Some(value) = self.flags.get(flag).filter(|v| !v.is_empty())
-        {
-            let name = flag.trim_start_matches('-');
-            let on_line = format!("--{name}={value} on the command line");
-            match &test.gate {
-                // A gate the flag does not list is read from the config file.
-                Some(gate) => {
-                    if let Some(g) =
-                        values::feature_gate(&value, gate).map_err(|e| format!("{on_line}: {e}"))?
-                    {
-                        return Ok(Lookup {
-                            found: Some(Found {
-                                value: Value::Bool(g.enabled),
-                                source: format!(
-                                    "{gate}={} in --{name} on the command line",
-                                    g.text
-                                ),
-                            }),
-                            zeroed: None,
-                        });
-                    }
-                }
-                None => {
-                    let parsed = kind
-                        .parse_flag(&value)
-                        .map_err(|e| format!("{on_line}: {e}"))?;
+    /// The flag's value on the command line; an empty value leaves a Kubernetes flag at its
+    /// default, so it counts as unset.
+    fn flag_value(&self, test: &Test) -> Option<(String, String)> {
+        let flag = test.flag.as_deref()?;
+        let value = self.flags.get(flag).filter(|v| !v.is_empty())?;
+        Some((flag.trim_start_matches('-').to_owned(), value.into_owned()))
+    }
+
+    /// A config-file value by key, as text; `None` when the key is absent, empty or null.
+    fn config_text(&self, key: &str) -> Result<Option<(String, &str)>, String> {
+        let Some(path) = self.config else {
+            return Ok(None);
+        };
+        match node::config_value(path, key) {
+            Ok(json) => Ok(Some(json_text(&json))
+                .filter(|t| !t.is_empty())
+                .map(|t| (t, path))),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(format!("reading {key} from {path}: {}", Why(&e))),
+        }
+    }
+
+    /// A feature gate's value, as the component resolves it: the gate named on the command line,
+    /// else in the config file's map (the kubelet merges the two gate by gate), else the
+    /// catch-all of its stage (`AllBeta=false`), command line first. Nothing found: the default.
+    fn lookup_gate(&self, test: &Test, gate: &str) -> Result<Lookup, String> {
+        let line = match self.flag_value(test) {
+            Some((name, value)) => {
+                let on_line = format!("--{name}={value} on the command line");
+                values::feature_gates(&value).map_err(|e| format!("{on_line}: {e}"))?;
+                Some((name, value))
+            }
+            None => None,
+        };
+        let catch_all = test.stage.and_then(Stage::catch_all);
+        for name in std::iter::once(gate).chain(catch_all) {
+            let why = if name == gate {
+                String::new()
+            } else {
+                format!(", which sets {gate} since it is not named itself")
+            };
+            if let Some((flag, list)) = &line
+                && let Some(g) = values::feature_gate(list, name)?
+            {
+                return Ok(Lookup {
+                    found: Some(Found {
+                        value: Value::Bool(g.enabled),
+                        source: format!("{name}={} in --{flag} on the command line{why}", g.text),
+                    }),
+                    zeroed: None,
+                });
+            }
+            if let Some(map) = &test.key {
+                let key = format!("{map}.{name}");
+                if let Some((text, path)) = self.config_text(&key)? {
+                    let seen = format!("{key}: {text} in {path}");
+                    let enabled = Kind::Bool
+                        .parse_config(&text)
+                        .map_err(|e| format!("{seen}: {e}"))?;
                     return Ok(Lookup {
                         found: Some(Found {
-                            value: parsed,
-                            source: on_line,
+                            value: enabled,
+                            source: format!("{seen}{why}"),
                         }),
                         zeroed: None,
                     });
                 }
             }
         }
+        Ok(Lookup {
+            found: None,
+            zeroed: None,
+        })
+    }
+
+    /// The test's value: command line first, then config file, then environment.
+    fn lookup(&self, test: &Test) -> Result<Lookup, String> {
+        if let Some(gate) = &test.gate {
+            return self.lookup_gate(test, gate);
+        }
+        let kind = test.kind();
+        if let Some((name, value)) = self.flag_value(test) {
+            let on_line = format!("--{name}={value} on the command line");
+            let parsed = kind
+                .parse_flag(&value)
+                .map_err(|e| format!("{on_line}: {e}"))?;
+            return Ok(Lookup {
+                found: Some(Found {
+                    value: parsed,
+                    source: on_line,
+                }),
+                zeroed: None,
+            });
+        }
         let mut zeroed = None;
-        if let (Some(key), Some(path)) = (&test.key, self.config) {
-            let key = match &test.gate {
-                Some(gate) => format!("{key}.{gate}"),
-                None => key.clone(),
-            };
-            match node::config_value(path, &key) {
-                Ok(json) if !json_text(&json).is_empty() => {
-                    let text = json_text(&json);
-                    let seen = format!("{key}: {text} in {path}");
-                    let parsed = kind
-                        .parse_config(&text)
-                        .map_err(|e| format!("{seen}: {e}"))?;
-                    if test.config_zero_is_default && parsed.is_zero() {
-                        zeroed = Some(seen);
-                    } else {
-                        return Ok(Lookup {
-                            found: Some(Found {
-                                value: parsed,
-                                source: seen,
-                            }),
-                            zeroed: None,
-                        });
-                    }
-                }
-                Ok(_) | Err(Error::NotFound(_)) => {}
-                Err(e) => return Err(format!("reading {key} from {path}: {}", Why(&e))),
+        if let Some(key) = &test.key
+            && let Some((text, path)) = self.config_text(key)?
+        {
+            let seen = format!("{key}: {text} in {path}");
+            let parsed = kind
+                .parse_config(&text)
+                .map_err(|e| format!("{seen}: {e}"))?;
+            if test.config_zero_is_default && parsed.is_zero() {
+                zeroed = Some(seen);
+            } else {
+                return Ok(Lookup {
+                    found: Some(Found {
+                        value: parsed,
+                        source: seen,
+                    }),
+                    zeroed: None,
+                });
             }
         }
         if let (Some(var), Some(env)) = (&test.env, &self.env)
