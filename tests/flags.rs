@@ -211,6 +211,25 @@ fn check(report: &Report, id: &str, want: State, mentions: &str, case: &str) {
     );
 }
 
+/// Each case (kubelet flags, kubelet config, expected state, evidence it
+/// mentions) on a kubelet, judged by item `id` of every generic bundle.
+fn check_kubelet_cases(id: &str, cases: &[(&[&'static str], &str, State, &str)]) {
+    let cache = tempfile::tempdir().unwrap();
+    for benchmark in GENERIC {
+        for (flags, config, want, says) in cases {
+            let config = kubelet_config(config);
+            let report = scan_node(
+                cache.path(),
+                benchmark,
+                &[kubelet(flags)],
+                &[(KUBELET_CONFIG, &config)],
+            );
+            let case = format!("{benchmark}: {flags:?} {config:?}");
+            check(&report, id, *want, says, &case);
+        }
+    }
+}
+
 #[test]
 fn a_feature_gate_is_judged_by_its_value_not_its_text() {
     let cache = tempfile::tempdir().unwrap();
@@ -335,9 +354,8 @@ fn a_feature_gate_is_judged_by_its_value_not_its_text() {
 
 #[test]
 fn the_idle_timeout_is_a_go_duration_and_only_the_config_file_defaults_a_zero() {
-    let cache = tempfile::tempdir().unwrap();
     // (kubelet flags, config, 4.2.5 (manual: warn, not fail), mentions)
-    let cases: &[(&[&str], &str, State, &str)] = &[
+    let cases: &[(&[&'static str], &str, State, &str)] = &[
         (
             &["--streaming-connection-idle-timeout=0s"],
             "",
@@ -415,26 +433,13 @@ fn the_idle_timeout_is_a_go_duration_and_only_the_config_file_defaults_a_zero() 
             "unit",
         ),
     ];
-    for benchmark in GENERIC {
-        for (flags, config, want, says) in cases {
-            let config = kubelet_config(config);
-            let report = scan_node(
-                cache.path(),
-                benchmark,
-                &[kubelet(flags)],
-                &[(KUBELET_CONFIG, &config)],
-            );
-            let case = format!("{benchmark}: {flags:?} {config:?}");
-            check(&report, "4.2.5", *want, says, &case);
-        }
-    }
+    check_kubelet_cases("4.2.5", cases);
 }
 
 #[test]
 fn only_a_positive_pod_pids_limit_passes() {
-    let cache = tempfile::tempdir().unwrap();
     // (kubelet flags, config, 4.2.13 (manual: warn, not fail), mentions)
-    let cases: &[(&[&str], &str, State, &str)] = &[
+    let cases: &[(&[&'static str], &str, State, &str)] = &[
         (&["--pod-max-pids=-1"], "", State::Warn, "--pod-max-pids=-1"),
         (&[], "podPidsLimit: -1\n", State::Warn, "podPidsLimit: -1"),
         (&[], "podPidsLimit: 0\n", State::Warn, "podPidsLimit: 0"),
@@ -465,19 +470,7 @@ fn only_a_positive_pod_pids_limit_passes() {
         ),
         (&["--pod-max-pids=lots"], "", State::Error, "not an integer"),
     ];
-    for benchmark in GENERIC {
-        for (flags, config, want, says) in cases {
-            let config = kubelet_config(config);
-            let report = scan_node(
-                cache.path(),
-                benchmark,
-                &[kubelet(flags)],
-                &[(KUBELET_CONFIG, &config)],
-            );
-            let case = format!("{benchmark}: {flags:?} {config:?}");
-            check(&report, "4.2.13", *want, says, &case);
-        }
-    }
+    check_kubelet_cases("4.2.13", cases);
 }
 
 #[test]
