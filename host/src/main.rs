@@ -266,7 +266,7 @@ fn prepare(args: &ScanArgs) -> Result<Prepared> {
     }
     .context("opening the node")?;
     let discovery = Discovery::run(&node);
-    if targets.is_none() && discovery.running.is_empty() && discovery.unreadable.is_empty() {
+    if targets.is_none() && discovery.components().is_empty() {
         bail!(NOTHING_RUNS);
     }
     let (benchmark, benchmark_from) = choose_benchmark(args, &library, &discovery)?;

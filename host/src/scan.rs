@@ -181,10 +181,9 @@ pub fn scan(
             node_types,
             node_types_from,
             components: discovery
-                .running
-                .keys()
-                .chain(discovery.unreadable.keys())
-                .map(|c| (*c).to_owned())
+                .components()
+                .into_iter()
+                .map(str::to_owned)
                 .collect(),
             arguments_from: discovery
                 .arguments_from
@@ -233,22 +232,24 @@ pub fn judge(
             },
         );
     };
-    if let Some(reason) = missing_evidence(item, discovery) {
-        return (reason.0, bare(reason.1, reason.2));
-    }
-    let vars = &discovery.vars;
-    let settings = expand_json(&item.settings, vars).to_string();
-    let grant = Grant {
-        processes: item.grants.processes.clone(),
-        environment: item.grants.environment.clone(),
-        paths: item
-            .grants
-            .paths
-            .iter()
-            .filter_map(|p| NodePath::parse(&expand(p, vars)))
-            .collect(),
+    let mut outcome = match missing_evidence(item, discovery) {
+        Some(known) => known,
+        None => {
+            let vars = &discovery.vars;
+            let settings = expand_json(&item.settings, vars).to_string();
+            let grant = Grant {
+                processes: item.grants.processes.clone(),
+                environment: item.grants.environment.clone(),
+                paths: item
+                    .grants
+                    .paths
+                    .iter()
+                    .filter_map(|p| NodePath::parse(&expand(p, vars)))
+                    .collect(),
+            };
+            sandbox.run(component, &settings, grant, node, discovery.clone())
+        }
     };
-    let mut outcome = sandbox.run(component, &settings, grant, node, discovery.clone());
     let state = match outcome.status {
         Status::Pass => State::Pass,
         Status::Fail if item.scored && item.automated => State::Fail,
@@ -269,21 +270,24 @@ pub fn judge(
 /// Evidence an item needs that discovery already knows is not there: a
 /// component that runs with arguments no one can read (error), or a file the
 /// node's component does not name (not applicable).
-fn missing_evidence(item: &Item, discovery: &Discovery) -> Option<(State, Status, String)> {
+fn missing_evidence(item: &Item, discovery: &Discovery) -> Option<Outcome> {
     let unreadable = item
         .grants
         .processes
         .iter()
         .find_map(|c| discovery.unreadable.get(c.as_str()));
     if let Some(why) = unreadable {
-        return Some((State::Error, Status::Error, why.clone()));
+        return Some(bare(Status::Error, why.clone()));
     }
-    let text = item.settings.to_string();
+    if discovery.absent.is_empty() {
+        return None;
+    }
+    let settings = item.settings.to_string();
     discovery
         .absent
         .iter()
-        .find(|(var, _)| text.contains(&format!("${{{var}}}")))
-        .map(|(_, why)| (State::NotApplicable, Status::NotApplicable, why.clone()))
+        .find(|(var, _)| settings.contains(&format!("${{{var}}}")))
+        .map(|(_, why)| bare(Status::NotApplicable, why.clone()))
 }
 
 /// `${name}` replaced by discovery's value; unknown names stay as written

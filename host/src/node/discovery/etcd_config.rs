@@ -3,6 +3,7 @@
 //! written here as the flags they stand for, so that a check judges what etcd
 //! really runs with.
 
+use crate::node::{Node, NodePath};
 use serde_json::Value;
 
 /// The TLS sections of etcd's config file and the flag prefix of their keys
@@ -11,6 +12,12 @@ const TLS_SECTIONS: [(&str, &str); 2] = [
     ("client-transport-security", ""),
     ("peer-transport-security", "peer-"),
 ];
+
+/// The flags the etcd config file at `path` stands for, or why it cannot be read.
+pub(super) fn read(node: &Node, path: &NodePath) -> Result<Vec<String>, String> {
+    let doc = node.config_value(path, "").map_err(|e| e.to_string())?;
+    flags_of(&doc).map_err(|e| format!("{path}: {e}"))
+}
 
 /// The flags an etcd config document stands for (a mapping has no repeated
 /// keys, so their order does not matter).

@@ -49,6 +49,10 @@ impl Log {
         };
         for line in reader.split(b'\n').map_while(Result::ok) {
             let line = String::from_utf8_lossy(&line);
+            // Nearly every line is neither: skip them without looking further.
+            if !line.contains("Running ") && !line.contains("Starting k3s ") {
+                continue;
+            }
             if let Some(at) = line.find("Starting k3s ") {
                 log.version = version_in_text(&line[at..]).or(log.version);
             }
@@ -157,11 +161,7 @@ impl Discovery {
         if node.stat(&path).is_err() {
             return;
         }
-        match node
-            .config_value(&path, "")
-            .map_err(|e| e.to_string())
-            .and_then(|doc| etcd_config::flags_of(&doc).map_err(|e| format!("{path}: {e}")))
-        {
+        match etcd_config::read(node, &path) {
             Ok(args) => self.adopt(
                 "etcd",
                 k3s,

@@ -58,11 +58,11 @@ impl Discovery {
         d.apply_etcd_config_file(node);
         d.find_k3s_components(node);
         for place in places::PLACES {
-            let value = d.locate(node, place);
-            if let Some(why) = d.absence(node, place) {
+            let (file, absent) = d.locate(node, place);
+            if let Some(why) = absent {
                 d.absent.insert(place.var.to_owned(), why);
             }
-            d.vars.insert(place.var.to_owned(), value);
+            d.vars.insert(place.var.to_owned(), file);
         }
         d.kubernetes_version = d.find_kubernetes_version(node);
         d.distribution = d.find_distribution(node);
@@ -72,6 +72,15 @@ impl Discovery {
     /// Processes of a component (empty when it is not running).
     pub fn processes(&self, component: &str) -> &[Process] {
         self.running.get(component).map_or(&[], Vec::as_slice)
+    }
+
+    /// Every component that runs, whether or not its arguments can be read.
+    pub fn components(&self) -> std::collections::BTreeSet<&'static str> {
+        self.running
+            .keys()
+            .chain(self.unreadable.keys())
+            .copied()
+            .collect()
     }
 
     /// Whether the component runs, whether or not its arguments can be read.
@@ -100,8 +109,7 @@ impl Discovery {
             };
             let read = NodePath::parse(&file)
                 .ok_or_else(|| format!("--config-file={file} is not an absolute path"))
-                .and_then(|path| node.config_value(&path, "").map_err(|e| e.to_string()))
-                .and_then(|doc| etcd_config::flags_of(&doc).map_err(|e| format!("{file}: {e}")));
+                .and_then(|path| etcd_config::read(node, &path));
             match read {
                 Ok(args) => {
                     // Kept first so that the file itself stays known (`${etcd.conf}`).

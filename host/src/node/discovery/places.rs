@@ -6,15 +6,30 @@ use super::Discovery;
 use crate::node::{Node, NodePath};
 use kubecis_sdk::flags::Flags;
 
-/// Candidate files per variable: (variable, live flag of the component, candidates, default).
+/// Candidate files per variable: the variable, the component's live flag
+/// (and the key of its `--config` file that stands for it), which evidence
+/// wins, and the candidate paths (the first is the default).
 pub(super) struct Place {
     pub(super) var: &'static str,
     component: &'static str,
     flag: Option<&'static str>,
-    /// An existing candidate beats the live flag: `etcd.conf` is etcd's pod
-    /// spec when there is one, its `--config-file` only otherwise.
-    candidates_first: bool,
+    config_key: Option<&'static str>,
+    order: Order,
     candidates: &'static [&'static str],
+}
+
+/// Which evidence names a place's file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Order {
+    /// The live flag when its file exists, else the first existing candidate.
+    LiveFirst,
+    /// An existing candidate, else the live flag: `etcd.conf` is etcd's pod
+    /// spec when there is one, its `--config-file` only otherwise.
+    CandidatesFirst,
+    /// While the component runs, only its own setting names the file: a
+    /// kubelet that names no client CA verifies no client certificates, so
+    /// no CA file on disk is its CA.
+    LiveOnly,
 }
 
 pub(super) const PLACES: &[Place] = &[
@@ -22,7 +37,8 @@ pub(super) const PLACES: &[Place] = &[
         var: "apiserver.conf",
         component: "apiserver",
         flag: None,
-        candidates_first: false,
+        config_key: None,
+        order: Order::LiveFirst,
         candidates: &[
             "/etc/kubernetes/manifests/kube-apiserver.yaml",
             "/etc/kubernetes/manifests/kube-apiserver.yml",
@@ -34,7 +50,8 @@ pub(super) const PLACES: &[Place] = &[
         var: "controllermanager.conf",
         component: "controllermanager",
         flag: None,
-        candidates_first: false,
+        config_key: None,
+        order: Order::LiveFirst,
         candidates: &[
             "/etc/kubernetes/manifests/kube-controller-manager.yaml",
             "/etc/kubernetes/manifests/kube-controller-manager.yml",
@@ -46,7 +63,8 @@ pub(super) const PLACES: &[Place] = &[
         var: "controllermanager.kubeconfig",
         component: "controllermanager",
         flag: Some("kubeconfig"),
-        candidates_first: false,
+        config_key: None,
+        order: Order::LiveFirst,
         candidates: &[
             "/etc/kubernetes/controller-manager.conf",
             "/var/lib/kube-controller-manager/kubeconfig",
@@ -58,7 +76,8 @@ pub(super) const PLACES: &[Place] = &[
         var: "scheduler.conf",
         component: "scheduler",
         flag: None,
-        candidates_first: false,
+        config_key: None,
+        order: Order::LiveFirst,
         candidates: &[
             "/etc/kubernetes/manifests/kube-scheduler.yaml",
             "/etc/kubernetes/manifests/kube-scheduler.yml",
@@ -70,7 +89,8 @@ pub(super) const PLACES: &[Place] = &[
         var: "scheduler.kubeconfig",
         component: "scheduler",
         flag: Some("kubeconfig"),
-        candidates_first: false,
+        config_key: None,
+        order: Order::LiveFirst,
         candidates: &[
             "/etc/kubernetes/scheduler.conf",
             "/var/lib/kube-scheduler/kubeconfig",
@@ -82,7 +102,8 @@ pub(super) const PLACES: &[Place] = &[
         var: "etcd.conf",
         component: "etcd",
         flag: Some("config-file"),
-        candidates_first: true,
+        config_key: None,
+        order: Order::CandidatesFirst,
         candidates: &[
             "/etc/kubernetes/manifests/etcd.yaml",
             "/etc/kubernetes/manifests/etcd.yml",
@@ -95,7 +116,8 @@ pub(super) const PLACES: &[Place] = &[
         var: "etcd.datadir",
         component: "etcd",
         flag: Some("data-dir"),
-        candidates_first: false,
+        config_key: None,
+        order: Order::LiveFirst,
         candidates: &[
             "/var/lib/etcd/default.etcd",
             "/var/lib/etcd/data.etcd",
@@ -108,7 +130,8 @@ pub(super) const PLACES: &[Place] = &[
         var: "kubelet.conf",
         component: "kubelet",
         flag: Some("config"),
-        candidates_first: false,
+        config_key: None,
+        order: Order::LiveFirst,
         candidates: &[
             "/var/lib/kubelet/config.yaml",
             "/etc/kubernetes/kubelet-config.yaml",
@@ -122,7 +145,8 @@ pub(super) const PLACES: &[Place] = &[
         var: "kubelet.kubeconfig",
         component: "kubelet",
         flag: Some("kubeconfig"),
-        candidates_first: false,
+        config_key: None,
+        order: Order::LiveFirst,
         candidates: &[
             "/etc/kubernetes/kubelet.conf",
             "/etc/kubernetes/kubelet-kubeconfig.conf",
@@ -137,7 +161,8 @@ pub(super) const PLACES: &[Place] = &[
         var: "kubelet.svc",
         component: "kubelet",
         flag: None,
-        candidates_first: false,
+        config_key: None,
+        order: Order::LiveFirst,
         candidates: &[
             "/etc/systemd/system/kubelet.service.d/10-kubeadm.conf",
             "/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf",
@@ -151,7 +176,8 @@ pub(super) const PLACES: &[Place] = &[
         var: "kubelet.cafile",
         component: "kubelet",
         flag: Some("client-ca-file"),
-        candidates_first: false,
+        config_key: Some("authentication.x509.clientCAFile"),
+        order: Order::LiveOnly,
         candidates: &[
             "/etc/kubernetes/pki/ca.crt",
             "/etc/kubernetes/ssl/kube-ca.pem",
@@ -164,14 +190,16 @@ pub(super) const PLACES: &[Place] = &[
         var: "proxy.conf",
         component: "proxy",
         flag: Some("config"),
-        candidates_first: false,
+        config_key: None,
+        order: Order::LiveFirst,
         candidates: &["/etc/kubernetes/proxy", "/var/lib/kube-proxy/config.conf"],
     },
     Place {
         var: "proxy.kubeconfig",
         component: "proxy",
         flag: Some("kubeconfig"),
-        candidates_first: false,
+        config_key: None,
+        order: Order::LiveFirst,
         candidates: &[
             "/etc/kubernetes/proxy.conf",
             "/var/lib/kube-proxy/kubeconfig.conf",
@@ -184,7 +212,8 @@ pub(super) const PLACES: &[Place] = &[
         var: "proxy.svc",
         component: "proxy",
         flag: None,
-        candidates_first: false,
+        config_key: None,
+        order: Order::LiveFirst,
         candidates: &[
             "/etc/systemd/system/kube-proxy.service",
             "/lib/systemd/system/kube-proxy.service",
@@ -193,57 +222,52 @@ pub(super) const PLACES: &[Place] = &[
 ];
 
 impl Discovery {
-    /// The live flag's value when it names a file in the root, else the first
-    /// candidate that exists (or the other way round, for `candidates_first`),
-    /// else the live value or the first candidate.
-    pub(super) fn locate(&self, node: &Node, place: &Place) -> String {
+    /// A place's file, and why the running component has none (`LiveOnly`).
+    /// The file is the live setting when its file exists in the root, else
+    /// the first candidate that exists (the other way round for
+    /// `CandidatesFirst`), else the live value or the first candidate.
+    pub(super) fn locate(&self, node: &Node, place: &Place) -> (String, Option<String>) {
         let exists = |p: &str| NodePath::parse(p).is_some_and(|p| node.stat(&p).is_ok());
-        let live = place
-            .flag
-            .and_then(|flag| self.live_value(node, place.component, flag));
+        let live = self.live_value(node, place);
+        let absent = (place.order == Order::LiveOnly
+            && live.is_none()
+            && !self.processes(place.component).is_empty())
+        .then(|| {
+            let mut why = format!(
+                "the running {} names no --{}",
+                place.component,
+                place.flag.unwrap_or_default()
+            );
+            if let Some(key) = place.config_key {
+                why.push_str(&format!(" (nor {key} in its config file)"));
+            }
+            why
+        });
         let live_file = live.as_ref().filter(|v| exists(v));
         let candidate = place.candidates.iter().find(|c| exists(c));
-        match (live_file, candidate) {
-            (Some(_), Some(c)) if place.candidates_first => return (*c).to_owned(),
-            (Some(v), _) => return v.clone(),
-            (None, Some(c)) => return (*c).to_owned(),
-            (None, None) => {}
-        }
-        live.unwrap_or_else(|| place.candidates[0].to_owned())
+        let file = match (live_file, candidate) {
+            (Some(_), Some(c)) if place.order == Order::CandidatesFirst => (*c).to_owned(),
+            (Some(v), _) => v.clone(),
+            (None, Some(c)) => (*c).to_owned(),
+            (None, None) => live.unwrap_or_else(|| place.candidates[0].to_owned()),
+        };
+        (file, absent)
     }
 
-    /// Why a place's file is not this node's, though a candidate may exist:
-    /// a running kubelet that names no client CA verifies no client
-    /// certificates, so no CA file on disk is its CA.
-    pub(super) fn absence(&self, node: &Node, place: &Place) -> Option<String> {
-        if place.var != "kubelet.cafile" || self.processes("kubelet").is_empty() {
-            return None;
-        }
-        match self.live_value(node, "kubelet", "client-ca-file") {
-            Some(_) => None,
-            None => Some(
-                "the kubelet names no client CA file (neither --client-ca-file nor \
-                 authentication.x509.clientCAFile in its config)"
-                    .to_owned(),
-            ),
-        }
-    }
-
-    /// A flag of the component's first process; for the kubelet's client CA also
-    /// its config file's `authentication.x509.clientCAFile`.
-    fn live_value(&self, node: &Node, component: &str, flag: &str) -> Option<String> {
-        let process = self.processes(component).first()?;
+    /// The place's flag on the component's first process, else its config
+    /// key in the file the process's `--config` names.
+    fn live_value(&self, node: &Node, place: &Place) -> Option<String> {
+        let process = self.processes(place.component).first()?;
         let flags = Flags::parse(&process.args);
-        if let Some(v) = flags.get(flag).filter(|v| !v.is_empty()) {
+        if let Some(v) = place
+            .flag
+            .and_then(|f| flags.get(f))
+            .filter(|v| !v.is_empty())
+        {
             return Some(v.into_owned());
         }
-        if component == "kubelet" && flag == "client-ca-file" {
-            let config = NodePath::parse(&flags.get("config")?)?;
-            let value = node
-                .config_value(&config, "authentication.x509.clientCAFile")
-                .ok()?;
-            return value.as_str().map(str::to_owned);
-        }
-        None
+        let config = NodePath::parse(&flags.get("config")?)?;
+        let value = node.config_value(&config, place.config_key?).ok()?;
+        value.as_str().filter(|v| !v.is_empty()).map(str::to_owned)
     }
 }
