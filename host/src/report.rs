@@ -63,6 +63,9 @@ pub struct CheckResult {
     pub node_type: NodeType,
     pub automated: bool,
     pub scored: bool,
+    /// No check can judge it: a person must (kube-bench's `type: manual`).
+    #[serde(default)]
+    pub manual: bool,
     pub state: State,
     /// Who skipped it: `profile <name>` or `user (<where>)`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -90,14 +90,18 @@ pub fn prepare(sandbox: &mut Sandbox, bundle: &Bundle) -> Result<(), SandboxErro
         if sandbox.has(name) {
             continue;
         }
-        let wasm = bundle.components.get(name).map(Vec::as_slice).or_else(|| {
-            crate::embedded::COMPONENTS
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, w)| *w)
-        });
+        let wasm = bundle
+            .components
+            .get(name)
+            .map(|c| (c.wasm.as_slice(), c.sha256.as_str()))
+            .or_else(|| {
+                crate::embedded::COMPONENTS
+                    .iter()
+                    .find(|(n, _, _)| *n == name)
+                    .map(|(_, w, digest)| (*w, *digest))
+            });
         match wasm {
-            Some(w) => sandbox.load(name, w)?,
+            Some((w, digest)) => sandbox.load(name, w, digest)?,
             None => {
                 return Err(SandboxError::Component {
                     name: name.to_owned(),
@@ -155,6 +159,7 @@ pub fn scan(
                 node_type: section.node_type,
                 automated: item.automated,
                 scored: item.scored,
+                manual: item.check.is_none(),
                 state,
                 skipped_by,
                 expected: outcome.expected,

@@ -17,6 +17,23 @@ pub struct Selection {
     pub scored_only: bool,
 }
 
+/// Selection flags that cannot hold together, or name what the bundle lacks.
+#[derive(Debug, thiserror::Error)]
+pub enum SelectionError {
+    #[error("{flag} names {id:?}, which is no item, group or section of {benchmark}")]
+    UnknownId {
+        flag: &'static str,
+        id: String,
+        benchmark: String,
+    },
+    #[error("{id} is both asked for ({asked}) and skipped ({skipped}); leave one out")]
+    Contradiction {
+        id: String,
+        asked: String,
+        skipped: String,
+    },
+}
+
 /// The decision for one item.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "decision", rename_all = "camelCase")]
@@ -39,26 +56,64 @@ fn covers(id: &str, section: &Section, group: &Group, item: &Item) -> bool {
 }
 
 impl Selection {
+    /// Where user skips typed on the command line come from.
+    pub const TYPED_SKIP: &'static str = "--skip";
+
     /// Refuse ids typed on the command line that the bundle does not have: a
-    /// typo must not silently select or skip nothing. A skip config may name
-    /// ids of other versions of its benchmark (Rancher's own example does):
-    /// those are dropped and returned, for a warning.
-    pub fn validate(&mut self, bundle: &Bundle) -> Result<Vec<String>, String> {
+    /// typo must not silently select or skip nothing; and refuse an item both
+    /// asked for and skipped on the command line. A skip config may name ids
+    /// of other versions of its benchmark (Rancher's own example does): those
+    /// are dropped and returned, for a warning, as are items asked for that a
+    /// skip config or the profile skips.
+    pub fn validate(&mut self, bundle: &Bundle) -> Result<Vec<String>, SelectionError> {
         let flags = self.only.iter().map(|i| (i, "--check/--group"));
         let typed = self
             .user_skips
             .iter()
-            .filter(|(_, s)| s == "--skip")
-            .map(|(i, s)| (i, s.as_str()));
+            .filter(|(_, s)| s == Self::TYPED_SKIP)
+            .map(|(i, _)| (i, Self::TYPED_SKIP));
         for (id, source) in flags.chain(typed) {
             if !bundle.has_id(id) {
-                return Err(format!(
-                    "{source} names {id:?}, which is no item, group or section of {}",
-                    bundle.benchmark
-                ));
+                return Err(SelectionError::UnknownId {
+                    flag: source,
+                    id: id.clone(),
+                    benchmark: bundle.benchmark.clone(),
+                });
             }
         }
         let mut warnings = Vec::new();
+        for (section, group, item) in bundle.items() {
+            let Some(asked) = self.only.iter().find(|id| covers(id, section, group, item)) else {
+                continue;
+            };
+            let skipped = self
+                .user_skips
+                .iter()
+                .find(|(id, _)| covers(id, section, group, item));
+            match skipped {
+                Some((by, source)) if source == Self::TYPED_SKIP => {
+                    return Err(SelectionError::Contradiction {
+                        id: item.id.clone(),
+                        asked: format!("--check/--group {asked}"),
+                        skipped: format!("--skip {by}"),
+                    });
+                }
+                Some((_, source)) => warnings.push(format!(
+                    "{} is asked for (--check/--group {asked}) but {source} skips it",
+                    item.id
+                )),
+                None => {
+                    if let Some(p) = &self.profile
+                        && p.skip.contains_key(&item.id)
+                    {
+                        warnings.push(format!(
+                            "{} is asked for (--check/--group {asked}) but profile {} skips it",
+                            item.id, p.name
+                        ));
+                    }
+                }
+            }
+        }
         self.user_skips.retain(|(id, source)| {
             let known = bundle.has_id(id);
             if !known {
@@ -116,7 +171,7 @@ impl Selection {
         {
             return Decision::Skip {
                 by: format!("user ({source})"),
-                reason: format!("skipped by the user in {source}"),
+                reason: format!("listed in {source}"),
             };
         }
         if let Some(p) = &self.profile

@@ -43,8 +43,13 @@ impl SkipConfig {
     /// ConfigMap (YAML or JSON) named security-scan-cfg whose `data."config.json"`
     /// holds the skip list as JSON text.
     pub fn parse(text: &str) -> Result<SkipConfig, String> {
-        let doc: serde_json::Value =
-            serde_yaml_ng::from_str(text).map_err(|e| format!("not valid JSON or YAML: {e}"))?;
+        // JSON is read as JSON: YAML's flow syntax would let a trailing comma
+        // or a missing quote through, and the file then says something else.
+        let doc: serde_json::Value = if text.trim_start().starts_with(['{', '[']) {
+            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?
+        } else {
+            serde_yaml_ng::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?
+        };
         let obj = doc
             .as_object()
             .ok_or("expected an object with a \"skip\" key")?;
@@ -85,6 +90,39 @@ impl SkipConfig {
             format!("{at}: {e}; expected {{\"skip\": {{\"<benchmark>\": [\"<id>\", …]}}}}")
         })?;
         Ok(SkipConfig { skip: plain.skip })
+    }
+
+    /// Refuse keys that name no benchmark kubecis knows: a typo (`cis-18`) or a
+    /// profile name would otherwise skip nothing without a word.
+    pub fn check_names(
+        &self,
+        library: &crate::bundle::Library,
+        path: &Path,
+    ) -> Result<(), SkipConfigError> {
+        for key in self.skip.keys() {
+            if library.names().any(|b| b.eq_ignore_ascii_case(key)) {
+                continue;
+            }
+            let bundles = library.bundles().unwrap_or_default();
+            let profile_of = bundles
+                .iter()
+                .find(|b| b.profiles.iter().any(|p| p.name.eq_ignore_ascii_case(key)));
+            let hint = match profile_of {
+                Some(b) => format!(
+                    "it is a profile of {0}; skip lists are keyed by benchmark: {{\"skip\": {{\"{0}\": [...]}}}}",
+                    b.benchmark
+                ),
+                None => format!(
+                    "known benchmarks: {}",
+                    library.names().collect::<Vec<_>>().join(", ")
+                ),
+            };
+            return Err(SkipConfigError {
+                file: path.display().to_string(),
+                message: format!("skip.{key:?} names no benchmark; {hint}"),
+            });
+        }
+        Ok(())
     }
 
     /// The ids to skip for a benchmark (names compare case-insensitively).
@@ -147,13 +185,37 @@ data:
     }
 
     #[test]
+    fn keys_must_name_benchmarks() {
+        let library = crate::bundle::Library::load(None).unwrap();
+        let path = Path::new("skip.json");
+        let typo = SkipConfig::parse(r#"{"skip": {"cis-18": ["1.1.1"]}}"#).unwrap();
+        let e = typo.check_names(&library, path).unwrap_err().to_string();
+        assert!(
+            e.contains("skip.json")
+                && e.contains("\"cis-18\" names no benchmark")
+                && e.contains("cis-1.8"),
+            "{e}"
+        );
+        let profile =
+            SkipConfig::parse(r#"{"skip": {"rke-cis-1.4-permissive": ["1.1.1"]}}"#).unwrap();
+        let e = profile.check_names(&library, path).unwrap_err().to_string();
+        assert!(e.contains("a profile of rke-cis-1.4"), "{e}");
+        let good = SkipConfig::parse(r#"{"skip": {"RKE-CIS-1.4": ["1.1.1"]}}"#).unwrap();
+        good.check_names(&library, path).unwrap();
+    }
+
+    #[test]
     fn errors_say_what_was_expected() {
         let e = SkipConfig::parse(r#"{"skip": ["1.1.1"]}"#).unwrap_err();
         assert!(e.contains("expected {\"skip\""), "{e}");
         let e = SkipConfig::parse("kind: ConfigMap\nmetadata: {name: other}\n").unwrap_err();
         assert!(e.contains("must be named security-scan-cfg"), "{e}");
         let e = SkipConfig::parse("{\"skip\": {\"x\": [1.1]").unwrap_err();
-        assert!(e.contains("not valid JSON or YAML"), "{e}");
+        assert!(e.contains("not valid JSON"), "{e}");
+        let e = SkipConfig::parse(r#"{"skip": {"cis-1.8": ["1.1.1",]}}"#).unwrap_err();
+        assert!(e.contains("not valid JSON") && e.contains("column"), "{e}");
+        let e = SkipConfig::parse("skip: [unclosed\n").unwrap_err();
+        assert!(e.contains("not valid YAML"), "{e}");
         let e = SkipConfig::parse(r#"{"skp": {}}"#).unwrap_err();
         assert!(e.contains("unknown field `skp`"), "{e}");
     }

@@ -61,16 +61,30 @@ impl Snapshot {
 pub struct Change {
     pub node: String,
     pub id: String,
+    /// The item's id in the old scan, when another benchmark version numbered it otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_id: Option<String>,
     pub title: String,
     /// `None` when the item was not in that scan.
     pub old: Option<State>,
     pub new: Option<State>,
 }
 
+/// An item of one side's benchmark that the other side's has no counterpart of.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unmatched {
+    pub id: String,
+    pub title: String,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Diff {
+    /// The new scan's benchmark.
     pub benchmark: String,
+    /// The old scan's benchmark, when it is another version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub old_benchmark: Option<String>,
     /// Failing now, not failing before (or not there before).
     pub new_failures: Vec<Change>,
     /// Failing before, passing now.
@@ -78,32 +92,126 @@ pub struct Diff {
     /// Any other change of state, items that appeared or disappeared included.
     pub changed: Vec<Change>,
     pub unchanged: usize,
+    /// Across benchmark versions: items only the old benchmark has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only_old: Vec<Unmatched>,
+    /// Across benchmark versions: items only the new benchmark has.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub only_new: Vec<Unmatched>,
 }
 
-pub fn diff(old: &Snapshot, new: &Snapshot) -> Result<Diff, String> {
-    if old.benchmark != new.benchmark {
-        return Err(format!(
-            "the old scan is {} and the new one {}; compare scans of one benchmark",
-            old.benchmark, new.benchmark
-        ));
+impl Snapshot {
+    /// Each item's title, by id.
+    fn titles(&self) -> BTreeMap<&str, &str> {
+        self.states
+            .iter()
+            .map(|((_, id), (_, title))| (id.as_str(), title.as_str()))
+            .collect()
     }
+}
+
+/// A title as two benchmark versions may both spell it.
+fn normal_title(title: &str) -> String {
+    title
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches('.')
+        .to_lowercase()
+}
+
+/// Old id → new id across two benchmark versions: the same title first (CIS
+/// renumbers items between versions), then the same id (a reworded title).
+fn pair_items(old: &Snapshot, new: &Snapshot) -> BTreeMap<String, String> {
+    let (old_titles, new_titles) = (old.titles(), new.titles());
+    let mut pairs = BTreeMap::new();
+    let mut taken: std::collections::BTreeSet<&str> = Default::default();
+    let by_title: BTreeMap<String, &str> = new_titles
+        .iter()
+        .map(|(id, title)| (normal_title(title), *id))
+        .collect();
+    for (id, title) in &old_titles {
+        if let Some(new_id) = by_title.get(&normal_title(title))
+            && taken.insert(new_id)
+        {
+            pairs.insert((*id).to_owned(), (*new_id).to_owned());
+        }
+    }
+    for id in old_titles.keys() {
+        if !pairs.contains_key(*id) && new_titles.contains_key(id) && taken.insert(id) {
+            pairs.insert((*id).to_owned(), (*id).to_owned());
+        }
+    }
+    pairs
+}
+
+pub fn diff(old: &Snapshot, new: &Snapshot) -> Diff {
     let mut d = Diff {
         benchmark: new.benchmark.clone(),
         ..Diff::default()
     };
-    let mut keys: Vec<&(String, String)> = old.states.keys().chain(new.states.keys()).collect();
+    let same = old.benchmark == new.benchmark;
+    // Within one benchmark an id is an item; across versions, items are paired.
+    let pairs: BTreeMap<String, String> = if same {
+        BTreeMap::new()
+    } else {
+        d.old_benchmark = Some(old.benchmark.clone());
+        let pairs = pair_items(old, new);
+        let paired_new: std::collections::BTreeSet<&String> = pairs.values().collect();
+        d.only_old = old
+            .titles()
+            .into_iter()
+            .filter(|(id, _)| !pairs.contains_key(*id))
+            .map(|(id, title)| Unmatched {
+                id: id.to_owned(),
+                title: title.to_owned(),
+            })
+            .collect();
+        d.only_new = new
+            .titles()
+            .into_iter()
+            .filter(|(id, _)| !paired_new.contains(&(*id).to_owned()))
+            .map(|(id, title)| Unmatched {
+                id: id.to_owned(),
+                title: title.to_owned(),
+            })
+            .collect();
+        pairs
+    };
+    let to_new = |(node, id): &(String, String)| -> Option<(String, String)> {
+        if same {
+            Some((node.clone(), id.clone()))
+        } else {
+            pairs.get(id).map(|n| (node.clone(), n.clone()))
+        }
+    };
+    let old_by_new: BTreeMap<(String, String), (&(String, String), &(State, String))> = old
+        .states
+        .iter()
+        .filter_map(|(key, value)| to_new(key).map(|k| (k, (key, value))))
+        .collect();
+    let mut keys: Vec<&(String, String)> = old_by_new.keys().chain(new.states.keys()).collect();
     keys.sort_by(|a, b| {
         (&a.0, crate::bundle::natural_key(&a.1)).cmp(&(&b.0, crate::bundle::natural_key(&b.1)))
     });
     keys.dedup();
+    let paired_new: std::collections::BTreeSet<&String> = pairs.values().collect();
     for key in keys {
-        let o = old.states.get(key);
+        if !same && !paired_new.contains(&key.1) {
+            continue;
+        }
+        let o = old_by_new.get(key);
         let n = new.states.get(key);
+        let old_id = o.map(|(k, _)| k.1.clone()).filter(|id| *id != key.1);
         let change = Change {
             node: key.0.clone(),
             id: key.1.clone(),
-            title: n.or(o).map(|x| x.1.clone()).unwrap_or_default(),
-            old: o.map(|x| x.0),
+            old_id,
+            title: n
+                .map(|x| x.1.clone())
+                .or_else(|| o.map(|(_, x)| x.1.clone()))
+                .unwrap_or_default(),
+            old: o.map(|(_, x)| x.0),
             new: n.map(|x| x.0),
         };
         match (change.old, change.new) {
@@ -113,7 +221,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Result<Diff, String> {
             _ => d.changed.push(change),
         }
     }
-    Ok(d)
+    d
 }
 
 fn state(s: Option<State>) -> &'static str {
@@ -121,9 +229,13 @@ fn state(s: Option<State>) -> &'static str {
 }
 
 pub fn render_text(d: &Diff) -> String {
+    let benchmarks = match &d.old_benchmark {
+        Some(old) => format!("{old} -> {}", d.benchmark),
+        None => d.benchmark.clone(),
+    };
     let mut out = format!(
         "{}: {} new failures, {} fixed, {} changed, {} unchanged\n",
-        d.benchmark,
+        benchmarks,
         d.new_failures.len(),
         d.fixed.len(),
         d.changed.len(),
@@ -139,14 +251,35 @@ pub fn render_text(d: &Diff) -> String {
         }
         out.push_str(&format!("\n{title}:\n"));
         for c in list {
-            out.push_str(&format!(
-                "  {:<20} {:<8} {} -> {}  {}\n",
+            let id = match &c.old_id {
+                Some(old) => format!("{} (was {old})", c.id),
+                None => c.id.clone(),
+            };
+            out.push_str(&crate::output::printable(&format!(
+                "  {:<20} {:<8} {} -> {}  {}",
                 c.node,
-                c.id,
+                id,
                 state(c.old),
                 state(c.new),
                 c.title
-            ));
+            )));
+            out.push('\n');
+        }
+    }
+    for (title, list) in [
+        ("Only in the old benchmark", &d.only_old),
+        ("Only in the new benchmark", &d.only_new),
+    ] {
+        if list.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("\n{title}:\n"));
+        for u in list {
+            out.push_str(&crate::output::printable(&format!(
+                "  {:<8} {}",
+                u.id, u.title
+            )));
+            out.push('\n');
         }
     }
     out

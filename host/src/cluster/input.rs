@@ -90,7 +90,7 @@ pub fn compose_files(
     let mut all = Composer::new(options.clone());
     for part in parts {
         all.merge(part?).map_err(|message| InputError {
-            file: "inputs".into(),
+            file: "report inputs".into(),
             message,
         })?;
     }
@@ -147,6 +147,7 @@ pub fn read_node_report(path: &Path, composer: &mut Composer) -> Result<(), Inpu
             benchmark_title: report.benchmark_title,
             profile: report.profile,
             name: report.node.name,
+            source: file.clone(),
             kubernetes_version: report.node.kubernetes_version,
             node_types: report.node.node_types,
             results,

@@ -135,6 +135,8 @@ pub struct NodeInput {
     pub benchmark_title: String,
     pub profile: Option<String>,
     pub name: String,
+    /// Where the report came from (its file), for messages.
+    pub source: String,
     pub kubernetes_version: Option<String>,
     pub node_types: Vec<NodeType>,
     pub results: Vec<ResultInput>,
@@ -171,6 +173,7 @@ struct GroupAcc {
 #[derive(Clone)]
 struct NodeAcc {
     name: String,
+    source: String,
     version: Option<String>,
     node_types: Vec<NodeType>,
     passing: usize,
@@ -187,6 +190,13 @@ struct ItemAcc {
     remediation: String,
     /// (node index, state, actual, reason)
     seen: Vec<(u32, State, Box<str>, Box<str>)>,
+}
+
+/// Two reports of one node for one benchmark: which one counts is not ours to guess.
+fn twice(node: &str, benchmark: &str, first: &str, second: &str) -> String {
+    format!(
+        "node {node} appears twice for {benchmark}: in {first} and in {second}; give one report per node"
+    )
 }
 
 impl Composer {
@@ -207,16 +217,19 @@ impl Composer {
     pub fn add(&mut self, node: NodeInput) -> Result<(), String> {
         let key = (node.benchmark.clone(), node.profile.clone());
         let group = self.groups.entry(key).or_default();
-        if group.nodes.iter().any(|n| n.name == node.name) {
-            return Err(format!(
-                "node {} appears twice for {}",
-                node.name, node.benchmark
+        if let Some(first) = group.nodes.iter().find(|n| n.name == node.name) {
+            return Err(twice(
+                &node.name,
+                &node.benchmark,
+                &first.source,
+                &node.source,
             ));
         }
         group.title = node.benchmark_title;
         let idx = group.nodes.len() as u32;
         let mut acc = NodeAcc {
             name: node.name,
+            source: node.source,
             version: node.kubernetes_version,
             node_types: node.node_types,
             passing: 0,
@@ -260,12 +273,10 @@ impl Composer {
     pub fn merge(&mut self, other: Composer) -> Result<(), String> {
         for (key, theirs) in other.groups {
             let ours = self.groups.entry(key.clone()).or_default();
-            if let Some(dup) = theirs
-                .nodes
-                .iter()
-                .find(|n| ours.nodes.iter().any(|m| m.name == n.name))
-            {
-                return Err(format!("node {} appears twice for {}", dup.name, key.0));
+            for dup in &theirs.nodes {
+                if let Some(first) = ours.nodes.iter().find(|m| m.name == dup.name) {
+                    return Err(twice(&dup.name, &key.0, &first.source, &dup.source));
+                }
             }
             if ours.title.is_empty() {
                 ours.title = theirs.title;

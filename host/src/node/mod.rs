@@ -77,6 +77,9 @@ pub struct Node {
     users: users::Names,
     /// Parsed config files, shared by every check of the scan.
     configs: Mutex<HashMap<NodePath, Result<Arc<serde_json::Value>, NodeError>>>,
+    /// Where each path asked about leads: a scan asks about the same files
+    /// many times (grant check, mode, owner), and resolving walks every component.
+    resolved: Mutex<HashMap<NodePath, Result<NodePath, NodeError>>>,
 }
 
 impl Node {
@@ -105,6 +108,17 @@ impl Node {
             ));
         }
         let root = Dir::open_ambient_dir(&root_path, ambient_authority())?;
+        if let Some(dir) = proc_dir
+            && !std::fs::metadata(dir).is_ok_and(|m| m.is_dir())
+        {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "the process directory {} is not a directory; expected the node's /proc",
+                    dir.display()
+                ),
+            ));
+        }
         let proc_dir = proc_dir.map_or_else(|| root_path.join("proc"), Path::to_path_buf);
         let processes = read_processes(&proc_dir);
         let users = users::Names::read(&root);
@@ -115,12 +129,17 @@ impl Node {
             processes,
             users,
             configs: Mutex::new(HashMap::new()),
+            resolved: Mutex::new(HashMap::new()),
         })
     }
 
     /// Where a node path really leads, symlinks resolved inside the root.
     pub fn resolve(&self, path: &NodePath) -> Result<NodePath, NodeError> {
-        resolve::resolve(&self.root, path)
+        let mut cache = self.resolved.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(path.clone())
+            .or_insert_with(|| resolve::resolve(&self.root, path))
+            .clone()
     }
 
     pub fn source(&self) -> &Source {
@@ -130,7 +149,7 @@ impl Node {
     /// A node file opened for reading (symlinks resolved inside the root);
     /// for host-side discovery only: checks read files through `config_value`.
     pub fn open_file(&self, path: &NodePath) -> Result<std::fs::File, NodeError> {
-        let real = resolve::resolve(&self.root, path)?;
+        let real = self.resolve(path)?;
         self.root
             .open(real.relative())
             .map(cap_std::fs::File::into_std)
@@ -163,7 +182,7 @@ impl Node {
     /// Stat of a node path; symlinks are followed as long as they stay in the root.
     pub fn stat(&self, path: &NodePath) -> Result<FileStat, NodeError> {
         use cap_std::fs::MetadataExt;
-        let path = &resolve::resolve(&self.root, path)?;
+        let path = &self.resolve(path)?;
         let meta = self
             .root
             .metadata(path.relative())
@@ -191,7 +210,7 @@ impl Node {
 
     /// Entry names of a node directory, sorted.
     pub fn list_dir(&self, path: &NodePath) -> Result<Vec<String>, NodeError> {
-        let path = &resolve::resolve(&self.root, path)?;
+        let path = &self.resolve(path)?;
         let entries = self
             .root
             .read_dir(path.relative())
@@ -231,7 +250,7 @@ impl Node {
 
     fn parse_config(&self, path: &NodePath) -> Result<serde_json::Value, NodeError> {
         use std::io::Read;
-        let real = resolve::resolve(&self.root, path)?;
+        let real = self.resolve(path)?;
         let file = self
             .root
             .open(real.relative())

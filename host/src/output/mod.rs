@@ -8,14 +8,14 @@ mod text;
 pub use csv::{HEADER as CSV_HEADER, render_csv};
 pub use junit::render_junit;
 pub use kubebench::render_kube_bench;
-pub use text::render_text;
+pub use text::{TextStyle, count, printable, printable_lines, render_text};
 
 use crate::report::Report;
 use std::io::Write;
 use std::path::Path;
 
-/// Output formats of `kubecis scan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+/// Formats of a node report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Text,
     Json,
@@ -25,10 +25,10 @@ pub enum Format {
     KubeBench,
 }
 
-/// The report in a format; `color` only affects text.
-pub fn render(report: &Report, format: Format, color: bool) -> String {
+/// The report in a format; `style` only affects text.
+pub fn render(report: &Report, format: Format, style: TextStyle) -> String {
     match format {
-        Format::Text => render_text(report, color),
+        Format::Text => render_text(report, style),
         Format::Json => {
             let mut s = serde_json::to_string_pretty(report).expect("a report always serialises");
             s.push('\n');

@@ -1,13 +1,21 @@
-//! The text report: sections, per-item states, totals, remediation of what failed.
+//! The text report: a header that says what was scanned and why this
+//! benchmark, sections with per-item states and evidence, remediation of what
+//! failed or needs a person, and totals per section.
 
-use crate::report::{Report, State};
+use crate::node::discovery::NodeType;
+use crate::report::{CheckResult, Report, State};
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-struct Paint {
-    on: bool,
+/// How the text is laid out: colour (a terminal that shows it) and the width
+/// to wrap at (`COLUMNS` or the terminal's; `None` keeps lines whole).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TextStyle {
+    pub color: bool,
+    pub width: Option<usize>,
 }
 
-impl Paint {
+impl TextStyle {
     fn state(&self, s: State) -> String {
         let label = match s {
             State::Pass => "PASS",
@@ -17,7 +25,7 @@ impl Paint {
             State::NotApplicable => "N/A ",
             State::Error => "ERR ",
         };
-        if !self.on {
+        if !self.color {
             return format!("[{label}]");
         }
         let code = match s {
@@ -31,44 +39,191 @@ impl Paint {
     }
 
     fn bold(&self, text: &str) -> String {
-        if self.on {
+        if self.color {
             format!("\x1b[1m{text}\x1b[0m")
         } else {
             text.to_owned()
         }
     }
+
+    /// `text` after `indent` spaces, wrapped at the width when there is one.
+    fn indented(&self, out: &mut String, indent: usize, text: &str) {
+        let pad = " ".repeat(indent);
+        for line in text.lines() {
+            let line = printable(line);
+            match self.width {
+                Some(width) if width > indent + 20 => {
+                    for part in wrap(&line, width - indent) {
+                        let _ = writeln!(out, "{pad}{part}");
+                    }
+                }
+                _ => {
+                    let _ = writeln!(out, "{pad}{line}");
+                }
+            }
+        }
+    }
 }
 
-pub fn render_text(report: &Report, color: bool) -> String {
-    let paint = Paint { on: color };
-    let mut out = String::new();
-    let types: Vec<&str> = report.node.node_types.iter().map(|t| t.as_str()).collect();
+/// Text from the node or a bundle, safe for a terminal: control characters
+/// (escape sequences that could rewrite the screen) shown as `\u{..}`.
+pub fn printable(text: &str) -> String {
+    if !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
+    text.chars()
+        .map(|c| {
+            if c.is_control() && c != '\t' {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
+/// [`printable`], line by line: the line breaks stay.
+pub fn printable_lines(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let (body, end) = match line.strip_suffix('\n') {
+            Some(body) => (body, "\n"),
+            None => (line, ""),
+        };
+        out.push_str(&printable(body));
+        out.push_str(end);
+    }
+    out
+}
+
+/// Words of `line` in lines of at most `width` characters (a longer word stands alone).
+fn wrap(line: &str, width: usize) -> Vec<String> {
+    let lead = line.len() - line.trim_start().len();
+    let (indent, rest) = line.split_at(lead);
+    let mut lines = Vec::new();
+    let mut current = indent.to_owned();
+    for word in rest.split(' ') {
+        let used = current.chars().count();
+        if used > lead && used + 1 + word.chars().count() > width {
+            lines.push(std::mem::replace(&mut current, indent.to_owned()));
+        } else if used > lead {
+            current.push(' ');
+        }
+        current.push_str(word);
+    }
+    lines.push(current);
+    lines
+}
+
+/// `1 item`, `2 items`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+/// What a section's node type is about, in words.
+fn applies_to(kind: NodeType) -> &'static str {
+    match kind {
+        NodeType::Master => "master nodes",
+        NodeType::Etcd => "etcd nodes",
+        NodeType::Controlplane => "control-plane nodes",
+        NodeType::Node => "worker nodes (node)",
+        NodeType::Policies => "cluster policies (checked on master nodes)",
+    }
+}
+
+/// Seconds since the epoch as UTC time, e.g. `2026-12-01T03:47:26Z`.
+fn utc(seconds: u64) -> String {
+    humantime::format_rfc3339_seconds(
+        std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds),
+    )
+    .to_string()
+}
+
+fn header(out: &mut String, report: &Report, style: &TextStyle) {
+    let node = &report.node;
+    let types: Vec<&str> = node.node_types.iter().map(|t| t.as_str()).collect();
     let _ = writeln!(
         out,
         "{}",
-        paint.bold(&format!(
+        style.bold(&format!(
             "{} ({})",
-            report.benchmark_title, report.benchmark
+            printable(&report.benchmark_title),
+            printable(&report.benchmark)
         ))
     );
-    let _ = writeln!(
-        out,
-        "node {} ({}, {}) checked as {} ({}); components running: {}",
-        report.node.name,
-        report.node.source,
-        report.node.distribution,
-        if types.is_empty() {
-            "nothing".to_owned()
-        } else {
-            types.join(", ")
+    let mut lines = vec![
+        format!(
+            "kubecis {}, scan of {} taking {} ms",
+            report.tool_version,
+            utc(report.started_at),
+            report.duration_ms
+        ),
+        format!(
+            "node {} ({}, {}), checked as {} ({}); running: {}",
+            node.name,
+            node.source,
+            node.distribution,
+            if types.is_empty() {
+                "nothing".to_owned()
+            } else {
+                types.join(", ")
+            },
+            node.node_types_from,
+            if node.components.is_empty() {
+                "none".to_owned()
+            } else {
+                node.components.join(", ")
+            },
+        ),
+        match (&node.kubernetes_version, &node.kubernetes_version_from) {
+            (Some(v), Some(from)) => format!("Kubernetes {v} ({from})"),
+            (Some(v), None) => format!("Kubernetes {v}"),
+            _ => "Kubernetes version unknown".to_owned(),
         },
-        report.node.node_types_from,
-        if report.node.components.is_empty() {
-            "none".to_owned()
-        } else {
-            report.node.components.join(", ")
+    ];
+    if !report.benchmark_from.is_empty() {
+        lines.push(format!("benchmark: {}", report.benchmark_from));
+    }
+    lines.push(format!(
+        "profile: {}",
+        report.profile.as_deref().unwrap_or("none")
+    ));
+    for line in lines {
+        style.indented(out, 0, &line);
+    }
+}
+
+/// One item's evidence in a line or two, each fact once.
+fn detail(r: &CheckResult) -> Vec<String> {
+    let mut lines = Vec::new();
+    match r.state {
+        State::Pass => {}
+        State::Skip => match r.skipped_by.as_deref() {
+            Some(by) if by.starts_with("profile") => {
+                lines.push(format!("skipped by {by}: {}", r.reason));
+            }
+            Some(by) => lines.push(format!("skipped by the {by}")),
+            None => lines.push(format!("skipped: {}", r.reason)),
         },
-    );
+        _ => {
+            if !r.actual.is_empty() {
+                lines.push(format!("found: {}", r.actual));
+            }
+            if !r.reason.is_empty() && !r.actual.contains(r.reason.as_str()) {
+                lines.push(r.reason.clone());
+            }
+        }
+    }
+    lines
+}
+
+pub fn render_text(report: &Report, style: TextStyle) -> String {
+    let mut out = String::new();
+    header(&mut out, report, &style);
 
     let mut section = "";
     let mut group = "";
@@ -79,7 +234,11 @@ pub fn render_text(report: &Report, color: bool) -> String {
             let _ = writeln!(
                 out,
                 "\n{}",
-                paint.bold(&format!("== {} [{}] ==", r.section, r.node_type))
+                style.bold(&format!(
+                    "== {} [{}] ==",
+                    printable(&r.section),
+                    r.node_type
+                ))
             );
             if !checked {
                 let n = report
@@ -89,9 +248,10 @@ pub fn render_text(report: &Report, color: bool) -> String {
                     .count();
                 let _ = writeln!(
                     out,
-                    "{} {n} items: this is not a {} node",
-                    paint.state(State::NotApplicable),
-                    r.node_type
+                    "{} {} for {}, which this node is not checked as",
+                    style.state(State::NotApplicable),
+                    count(n, "item"),
+                    applies_to(r.node_type),
                 );
             }
         }
@@ -100,50 +260,133 @@ pub fn render_text(report: &Report, color: bool) -> String {
         }
         if r.group != group {
             group = &r.group;
-            let _ = writeln!(out, "-- {}", r.group);
+            let _ = writeln!(out, "-- {}", printable(&r.group));
         }
-        let _ = writeln!(out, "{} {} {}", paint.state(r.state), r.id, r.title);
-        let detail = match r.state {
-            State::Pass => None,
-            State::Skip => Some(format!(
-                "skipped by {}: {}",
-                r.skipped_by.as_deref().unwrap_or("?"),
-                r.reason
-            )),
-            State::Fail | State::Warn if !r.actual.is_empty() => {
-                Some(format!("found: {}", r.actual))
-            }
-            _ => (!r.reason.is_empty()).then(|| r.reason.clone()),
-        };
-        if let Some(d) = detail {
-            let _ = writeln!(out, "       {d}");
+        let _ = writeln!(
+            out,
+            "{} {} {}",
+            style.state(r.state),
+            printable(&r.id),
+            printable(&r.title)
+        );
+        for line in detail(r) {
+            style.indented(&mut out, 7, &line);
         }
     }
 
-    let failed: Vec<_> = report
+    // kube-bench prints remediation for FAIL and WARN: both need someone to act.
+    let to_act: Vec<&CheckResult> = report
         .results
         .iter()
-        .filter(|r| r.state == State::Fail)
+        .filter(|r| matches!(r.state, State::Fail | State::Warn) && !r.remediation.is_empty())
         .collect();
-    if !failed.is_empty() {
-        let _ = writeln!(out, "\n{}", paint.bold("== Remediations =="));
-        for r in failed {
-            let _ = writeln!(out, "{} {}", r.id, r.title);
-            let _ = writeln!(out, "  expected: {}", r.expected);
-            let _ = writeln!(out, "  found:    {}", r.actual);
-            for line in r.remediation.lines() {
-                let _ = writeln!(out, "  {line}");
+    if !to_act.is_empty() {
+        let _ = writeln!(out, "\n{}", style.bold("== Remediations =="));
+        for r in to_act {
+            let _ = writeln!(
+                out,
+                "{} {} {}",
+                style.state(r.state),
+                printable(&r.id),
+                printable(&r.title)
+            );
+            if !r.expected.is_empty() {
+                style.indented(&mut out, 2, &format!("expected: {}", r.expected));
             }
+            if !r.actual.is_empty() {
+                style.indented(&mut out, 2, &format!("found:    {}", r.actual));
+            }
+            style.indented(&mut out, 2, &r.remediation);
             out.push('\n');
         }
     }
 
-    let _ = writeln!(out, "\n{}", paint.bold("== Summary =="));
+    summary(&mut out, report, &style);
+    out
+}
+
+/// Totals per section, then for the whole scan.
+fn summary(out: &mut String, report: &Report, style: &TextStyle) {
+    let _ = writeln!(out, "\n{}", style.bold("== Summary =="));
+    let mut sections: Vec<(&str, &str, BTreeMap<State, usize>)> = Vec::new();
+    for r in &report.results {
+        if sections.last().is_none_or(|s| s.0 != r.section_id) {
+            sections.push((&r.section_id, &r.section, BTreeMap::new()));
+        }
+        *sections
+            .last_mut()
+            .expect("pushed above")
+            .2
+            .entry(r.state)
+            .or_default() += 1;
+    }
+    let columns = [
+        (State::Pass, "pass"),
+        (State::Fail, "fail"),
+        (State::Warn, "warn"),
+        (State::Skip, "skip"),
+        (State::NotApplicable, "n/a"),
+        (State::Error, "error"),
+    ];
+    let mut head = format!("{:<44}", "section");
+    for (_, name) in columns {
+        let _ = write!(head, " {name:>5}");
+    }
+    let _ = writeln!(out, "{}", head.trim_end());
+    for (id, title, counts) in &sections {
+        let mut name = printable(&format!("{id} {title}"));
+        if name.chars().count() > 44 {
+            name = name.chars().take(43).collect::<String>() + "…";
+        }
+        let mut line = format!("{name:<44}");
+        for (state, _) in columns {
+            let _ = write!(line, " {:>5}", counts.get(&state).copied().unwrap_or(0));
+        }
+        let _ = writeln!(out, "{line}");
+    }
     let parts: Vec<String> = report
         .totals
         .iter()
         .map(|(s, n)| format!("{n} {s}"))
         .collect();
-    let _ = writeln!(out, "{} checks: {}", report.results.len(), parts.join(", "));
-    out
+    let _ = writeln!(
+        out,
+        "\n{}: {}",
+        count(report.results.len(), "check"),
+        parts.join(", ")
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wraps_at_words_keeping_the_indent() {
+        assert_eq!(
+            wrap("  alpha beta gamma delta", 12),
+            ["  alpha beta", "  gamma", "  delta"]
+        );
+        assert_eq!(
+            wrap("averyveryverylongword x", 8),
+            ["averyveryverylongword", "x"]
+        );
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_sent() {
+        assert_eq!(printable("ok\x1b[2Jgone"), "ok\\u{1b}[2Jgone");
+        assert_eq!(printable("plain"), "plain");
+    }
+
+    #[test]
+    fn counts_and_articles_read_as_english() {
+        assert_eq!(count(1, "item"), "1 item");
+        assert_eq!(count(3, "item"), "3 items");
+    }
+
+    #[test]
+    fn epoch_seconds_in_utc() {
+        assert_eq!(utc(1_795_000_000), "2026-11-18T11:06:40Z");
+    }
 }

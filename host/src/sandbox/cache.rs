@@ -30,18 +30,23 @@ impl Cache {
         Cache { dir }
     }
 
-    fn path(&self, engine: &Engine, wasm: &[u8]) -> PathBuf {
+    /// `sha256` is the component's hex SHA-256 (computed at build time for the built-in ones).
+    fn path(&self, engine: &Engine, sha256: &str) -> PathBuf {
         let mut h = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
-        let digest = hex::encode(Sha256::digest(wasm));
-        self.dir
-            .join(format!("{}-{:016x}.cwasm", &digest[..32], h.finish()))
+        let digest = sha256.get(..32).unwrap_or(sha256);
+        self.dir.join(format!("{digest}-{:016x}.cwasm", h.finish()))
     }
 
     /// The component from the cache, or compiled and stored. A cache that
     /// cannot be read or written only costs a compile; a corrupt entry is replaced.
-    pub fn load(&self, engine: &Engine, wasm: &[u8]) -> wasmtime::Result<(Component, bool)> {
-        let path = self.path(engine, wasm);
+    pub fn load(
+        &self,
+        engine: &Engine,
+        wasm: &[u8],
+        sha256: &str,
+    ) -> wasmtime::Result<(Component, bool)> {
+        let path = self.path(engine, sha256);
         if let Ok(bytes) = std::fs::read(&path)
             && bytes.len() > SUM
             && Sha256::digest(&bytes[SUM..]).as_slice() == &bytes[..SUM]

@@ -17,7 +17,10 @@ use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use thiserror::Error;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
-use wasmtime::{Config, Engine, ResourceLimiter, Store, Trap};
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, ResourceLimiter, Store,
+    Trap,
+};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 mod bindings {
@@ -146,6 +149,29 @@ impl Drop for Ticker {
     }
 }
 
+/// Instances come from a pool of slots set up once: a fresh instance per
+/// check then costs no mmap/munmap, and the pool's per-component bounds cap
+/// what one check can take however many memories or instances it declares.
+fn pool(limits: &Limits) -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(POOL_CHECKS)
+        .total_core_instances(POOL_CHECKS * 16)
+        .total_memories(POOL_CHECKS * 2)
+        .total_tables(POOL_CHECKS * 16)
+        .max_core_instances_per_component(16)
+        .max_memories_per_component(2)
+        .max_tables_per_component(16)
+        .max_memory_size(limits.memory_bytes)
+        // No async stacks: checks run synchronously.
+        .total_stacks(0)
+        .linear_memory_keep_resident(128 << 10)
+        .table_keep_resident(16 << 10);
+    pool
+}
+
+/// Checks that may run at once in one sandbox.
+const POOL_CHECKS: u32 = 2;
+
 /// Statistics of loading components, for the report and the benchmark.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadStats {
@@ -168,6 +194,7 @@ impl Sandbox {
     pub fn new(limits: Limits, cache: Option<Cache>) -> Result<Sandbox, SandboxError> {
         let mut config = Config::new();
         config.epoch_interruption(true);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool(&limits)));
         let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
@@ -189,15 +216,16 @@ impl Sandbox {
         })
     }
 
-    /// Compile (or take from the cache) and pre-instantiate a component.
-    pub fn load(&mut self, name: &str, wasm: &[u8]) -> Result<(), SandboxError> {
+    /// Compile (or take from the cache) and pre-instantiate a component;
+    /// `sha256` is the hex digest of `wasm`, which keys the cache.
+    pub fn load(&mut self, name: &str, wasm: &[u8], sha256: &str) -> Result<(), SandboxError> {
         let bad = |e: wasmtime::Error| SandboxError::Component {
             name: name.to_owned(),
             message: format!("{e:#}"),
         };
         let component = match &self.cache {
             Some(cache) => {
-                let (c, cached) = cache.load(&self.engine, wasm).map_err(bad)?;
+                let (c, cached) = cache.load(&self.engine, wasm, sha256).map_err(bad)?;
                 if cached {
                     self.stats.from_cache += 1
                 } else {

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The one test command: installs what a fresh machine lacks for the tests
+# (they start real programs), then runs them. Arguments go to `cargo test`.
+#   bash tests/run.sh            # every test
+#   bash tests/run.sh --test cli # one test binary
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Debian packages the tests start for real: etcd (live node), gcc (the live
+# node's stand-in components), unshare (private namespaces), journalctl and
+# systemd-journal-remote (a k3s log in a real journal file).
+missing=()
+command -v etcd >/dev/null || missing+=(etcd-server)
+command -v gcc >/dev/null || missing+=(gcc)
+command -v unshare >/dev/null || missing+=(util-linux)
+command -v journalctl >/dev/null || missing+=(systemd)
+[[ -x /lib/systemd/systemd-journal-remote ]] || missing+=(systemd-journal-remote)
+if ((${#missing[@]})); then
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "tests/run.sh: the tests need ${missing[*]} and run as root (they chown fixtures and use unshare); run as root" >&2
+    exit 2
+  fi
+  echo "tests/run.sh: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The toolchain rust-toolchain.toml names (its wasm32-wasip2 target is added
+# by host/build.rs when missing).
+rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+
+exec cargo test --release "$@"
