@@ -167,7 +167,7 @@ fn unknown_target_is_named() {
     let root = node.root().display().to_string();
     assert_usage_error(
         &["scan", "--root", &root, "--targets", "node,workers"],
-        "unknown target \"workers\"",
+        "--targets: unknown node type \"workers\"",
     );
 }
 

@@ -340,7 +340,7 @@ fn different_benchmarks_are_grouped_never_mixed() {
     assert!(out.is_empty());
     assert!(
         err.contains(
-            "the inputs hold cis-1.12 (1 nodes), cis-1.8 (3 nodes); choose one with --benchmark"
+            "the inputs hold cis-1.12 without a profile (1 node); cis-1.8 without a profile (3 nodes); choose one with --benchmark B and --profile P"
         ),
         "{err}"
     );

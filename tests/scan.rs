@@ -135,7 +135,7 @@ fn auto_maps_every_fixture_to_its_benchmark() {
         // docker containers, the kubelet's package.
         let (version, from) = discovery
             .kubernetes_version
-            .clone()
+            .get()
             .unwrap_or_else(|| panic!("{}: no Kubernetes version found", dir.display()));
         assert_eq!(version, fx.kubernetes, "{}: {from}", dir.display());
         let (bundle, warning) = library.for_kubernetes(&version, distribution).unwrap();
@@ -156,7 +156,7 @@ fn k3s_without_its_log_is_an_error_not_a_pass() {
     std::fs::remove_file(root.join("var/log/k3s.log")).unwrap();
     let node = Node::at_root(&root, None).unwrap();
     let discovery = Discovery::run(&node);
-    assert_eq!(discovery.kubernetes_version, None);
+    assert_eq!(discovery.kubernetes_version.get(), None);
     assert!(discovery.is_running("apiserver") && discovery.is_running("kubelet"));
 
     let report = scan_root(&root, "cis-1.10", "k3s-1");

@@ -2,9 +2,11 @@
 # Runs inside `unshare --mount --pid --fork --mount-proc`: builds a control-plane
 # node over private bind mounts (the machine's real /etc and /var/lib stay
 # untouched), starts components named as on a kubeadm node plus a real etcd,
-# then scans the live node. Arguments: KUBECIS IDLE_BIN WORK_DIR.
+# then scans the live node. Arguments: KUBECIS IDLE_BIN WORK_DIR [COMMAND...];
+# a COMMAND runs on the live node instead of the scan (benches/versus_kube_bench.rs).
 set -euo pipefail
 kubecis=$1 idle=$2 work=$3
+shift 3
 
 # Private copies of /etc and /var/lib, bound over the real ones in this namespace only.
 mount --make-rprivate /
@@ -64,4 +66,7 @@ for _ in $(seq 100); do
 done
 (exec 3<>/dev/tcp/127.0.0.1/23790) 2>/dev/null || { echo "etcd did not start:" >&2; cat "$work/etcd.log" >&2; exit 1; }
 
+if (($#)); then
+  exec "$@"
+fi
 "$kubecis" scan --format json --node-name live-node --cache-dir "$work/cache"

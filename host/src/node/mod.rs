@@ -80,6 +80,8 @@ pub struct Node {
     /// Where each path asked about leads: a scan asks about the same files
     /// many times (grant check, mode, owner), and resolving walks every component.
     resolved: Mutex<HashMap<NodePath, Result<NodePath, NodeError>>>,
+    /// Each resolved file's stat, asked for by one item for its mode and another for its owner.
+    stats: Mutex<HashMap<NodePath, Result<FileStat, NodeError>>>,
 }
 
 impl Node {
@@ -130,6 +132,7 @@ impl Node {
             users,
             configs: Mutex::new(HashMap::new()),
             resolved: Mutex::new(HashMap::new()),
+            stats: Mutex::new(HashMap::new()),
         })
     }
 
@@ -181,8 +184,16 @@ impl Node {
 
     /// Stat of a node path; symlinks are followed as long as they stay in the root.
     pub fn stat(&self, path: &NodePath) -> Result<FileStat, NodeError> {
+        let path = self.resolve(path)?;
+        let mut cache = self.stats.lock().unwrap_or_else(|p| p.into_inner());
+        cache
+            .entry(path.clone())
+            .or_insert_with(|| self.stat_resolved(&path))
+            .clone()
+    }
+
+    fn stat_resolved(&self, path: &NodePath) -> Result<FileStat, NodeError> {
         use cap_std::fs::MetadataExt;
-        let path = &self.resolve(path)?;
         let meta = self
             .root
             .metadata(path.relative())

@@ -42,12 +42,32 @@ pub fn render(report: &Report, format: Format, style: TextStyle) -> String {
 
 /// Write `contents` to `path` through a temporary file in the same directory,
 /// so a reader never sees half a report and a failure leaves nothing behind.
+/// The file gets the mode of the file it replaces, else what a plain create
+/// gives (0666 less the umask): a report is not made private by being written.
 pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    if !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("the directory {} does not exist", dir.display()),
+        ));
+    }
+    let replaced = std::fs::metadata(path).ok().filter(|m| m.is_file());
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".kubecis-")
+        // Subject to the umask, as any new file.
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(dir)?;
+    if let Some(old) = replaced {
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(
+                old.permissions().mode() & 0o7777,
+            ))?;
+    }
     tmp.write_all(contents.as_bytes())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

@@ -7,9 +7,6 @@ use std::path::{Path, PathBuf};
 use wasmtime::Engine;
 use wasmtime::component::Component;
 
-/// Bytes of the checksum in front of every cache file.
-const SUM: usize = 32;
-
 pub struct Cache {
     dir: PathBuf,
 }
@@ -30,7 +27,8 @@ impl Cache {
         Cache { dir }
     }
 
-    /// `sha256` is the component's hex SHA-256 (computed at build time for the built-in ones).
+    /// `sha256` is the component's hex SHA-256 (computed at build time for
+    /// the built-in ones). The entry is `<key>.cwasm`, its checksum `<key>.sum`.
     fn path(&self, engine: &Engine, sha256: &str) -> PathBuf {
         let mut h = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
@@ -47,13 +45,11 @@ impl Cache {
         sha256: &str,
     ) -> wasmtime::Result<(Component, bool)> {
         let path = self.path(engine, sha256);
-        if let Ok(bytes) = std::fs::read(&path)
-            && bytes.len() > SUM
-            && Sha256::digest(&bytes[SUM..]).as_slice() == &bytes[..SUM]
-        {
-            // SAFETY: the bytes are what `precompile_component` of an engine with
-            // the same compatibility hash wrote, verified by their checksum.
-            if let Ok(c) = unsafe { Component::deserialize(engine, &bytes[SUM..]) } {
+        if checksum_matches(&path) {
+            // SAFETY: the file is what `precompile_component` of an engine with
+            // the same compatibility hash wrote, verified by its checksum; it
+            // is mapped, not copied.
+            if let Ok(c) = unsafe { Component::deserialize_file(engine, &path) } {
                 return Ok((c, true));
             }
         }
@@ -67,10 +63,35 @@ impl Cache {
     fn store(&self, path: &Path, compiled: &[u8]) -> std::io::Result<()> {
         use std::io::Write;
         std::fs::create_dir_all(&self.dir)?;
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
-        tmp.write_all(&Sha256::digest(compiled))?;
-        tmp.write_all(compiled)?;
-        tmp.persist(path).map_err(|e| e.error)?;
-        Ok(())
+        let write = |to: &Path, bytes: &[u8]| -> std::io::Result<()> {
+            let mut tmp = tempfile::NamedTempFile::new_in(&self.dir)?;
+            tmp.write_all(bytes)?;
+            tmp.persist(to).map_err(|e| e.error)?;
+            Ok(())
+        };
+        // The entry first, its checksum last: a half-written pair never verifies.
+        write(path, compiled)?;
+        write(&path.with_extension("sum"), &Sha256::digest(compiled))
     }
+}
+
+/// Whether the entry's bytes hash to the checksum stored beside it.
+fn checksum_matches(path: &Path) -> bool {
+    use std::io::Read;
+    let Ok(expected) = std::fs::read(path.with_extension("sum")) else {
+        return false;
+    };
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0; 64 << 10];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(_) => return false,
+        }
+    }
+    hasher.finalize().as_slice() == expected.as_slice()
 }

@@ -128,7 +128,8 @@ impl Ticker {
             .name("kubecis-epoch".into())
             .spawn(move || {
                 while !flag.load(Ordering::Relaxed) {
-                    std::thread::sleep(TICK);
+                    // Parked, so that dropping the ticker wakes it at once.
+                    std::thread::park_timeout(TICK);
                     engine.increment_epoch();
                 }
             })
@@ -144,6 +145,7 @@ impl Drop for Ticker {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
         if let Some(t) = self.thread.take() {
+            t.thread().unpark();
             let _ = t.join();
         }
     }
@@ -164,13 +166,13 @@ fn pool(limits: &Limits) -> PoolingAllocationConfig {
         .max_memory_size(limits.memory_bytes)
         // No async stacks: checks run synchronously.
         .total_stacks(0)
-        .linear_memory_keep_resident(128 << 10)
+        .linear_memory_keep_resident(0)
         .table_keep_resident(16 << 10);
     pool
 }
 
-/// Checks that may run at once in one sandbox.
-const POOL_CHECKS: u32 = 2;
+/// Checks that may run at once in one sandbox (a scan runs one at a time).
+const POOL_CHECKS: u32 = 4;
 
 /// Statistics of loading components, for the report and the benchmark.
 #[derive(Debug, Clone, Copy, Default)]

@@ -4,6 +4,7 @@ use crate::flags::{EXIT_NOTHING_JUDGED, Gate, OutputArgs};
 use anyhow::{Context, Result, bail};
 use kubecis::cluster::render::CsvKind;
 use kubecis::cluster::{self, ClusterGroup, ReportOptions, compose_files};
+use kubecis::output::count;
 use kubecis::report::State;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -112,7 +113,7 @@ pub fn run_report(args: &ReportArgs, fail_on_given: bool) -> Result<ExitCode> {
             groups => {
                 let held: Vec<String> = groups
                     .iter()
-                    .map(|g| format!("{} ({} nodes)", group_name(g), g.nodes.len()))
+                    .map(|g| format!("{} ({})", group_name(g), count(g.nodes.len(), "node")))
                     .collect();
                 bail!(
                     "a CSV holds one benchmark and profile, and the inputs hold {}; choose one with --benchmark B and --profile P (or --profile none)",

@@ -138,7 +138,7 @@ fn choose_benchmark(
     }
     let (version, from) = match &target.k8s_version {
         Some(v) => (v.clone(), "given with --k8s-version".to_owned()),
-        None => discovery.kubernetes_version.clone().context(
+        None => discovery.kubernetes_version.get().context(
             "--benchmark auto cannot tell this node's Kubernetes version (looked for: the running API server's or kubelet's `--version` on a live node, a control-plane static pod image tag, k3s's start-up log, RKE's docker containers, the kubelet's Debian package); state it with --k8s-version 1.NN or choose --benchmark",
         )?,
     };
@@ -287,14 +287,16 @@ pub fn run_scan(args: &ScanArgs, fail_on_given: bool) -> Result<ExitCode> {
             .or_else(Cache::default_dir)
             .map(Cache::new)
     };
-    let mut sandbox = Sandbox::new(limits, cache)?;
-    scan::prepare(&mut sandbox, bundle)?;
+    // Kept until the process ends: unmapping the instance pool is the
+    // kernel's work at exit, not worth doing twice.
+    let sandbox: &mut Sandbox = Box::leak(Box::new(Sandbox::new(limits, cache)?));
+    scan::prepare(sandbox, bundle)?;
 
     let report = scan::scan(
         bundle,
         Arc::new(node),
         Arc::new(discovery),
-        &sandbox,
+        sandbox,
         &options,
     );
     if report.results.is_empty() {

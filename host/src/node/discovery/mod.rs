@@ -14,6 +14,7 @@ mod version;
 
 pub use components::{COMPONENTS, Component};
 pub use node_type::NodeType;
+pub use version::KubernetesVersion;
 
 use super::{Node, NodePath, Process};
 use kubecis_sdk::flags::Flags;
@@ -34,7 +35,7 @@ pub struct Discovery {
     /// Variables whose file this node's component does not have, and why.
     pub absent: BTreeMap<String, String>,
     /// The Kubernetes version the node shows, and where it was read.
-    pub kubernetes_version: Option<(String, String)>,
+    pub kubernetes_version: KubernetesVersion,
     /// kubeadm, rke, rke2, k3s or unknown, and the evidence.
     pub distribution: (String, String),
     /// The version k3s logged at start-up, and where.

@@ -8,7 +8,8 @@ use super::Discovery;
 use super::command::run_bounded;
 use crate::node::{Node, NodePath, Source};
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// How long a component's `--version` may take before it is given up on.
@@ -16,43 +17,93 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 /// `--version` prints a line; anything longer is not a version banner.
 const PROBE_OUTPUT_LIMIT: u64 = 4096;
 
+/// A version and where it was read.
+type Found = Option<(String, String)>;
+
+/// The Kubernetes version: the running binary's answer, asked in the
+/// background while the scan goes on (a Go binary takes a while to start),
+/// else what the node shows on disk.
+#[derive(Clone, Default)]
+pub struct KubernetesVersion {
+    probe: Arc<Mutex<Probe>>,
+    on_disk: Found,
+}
+
+#[derive(Default)]
+enum Probe {
+    #[default]
+    None,
+    Running(std::thread::JoinHandle<Found>),
+    Done(Found),
+}
+
+impl std::fmt::Debug for KubernetesVersion {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KubernetesVersion { .. }")
+    }
+}
+
+impl KubernetesVersion {
+    /// The version and its source, waiting for the running binary's answer
+    /// the first time (at most [`PROBE_TIMEOUT`] per binary).
+    pub fn get(&self) -> Found {
+        let mut probe = self.probe.lock().unwrap_or_else(|p| p.into_inner());
+        if let Probe::Running(_) = &*probe
+            && let Probe::Running(handle) = std::mem::take(&mut *probe)
+        {
+            *probe = Probe::Done(handle.join().unwrap_or(None));
+        }
+        match &*probe {
+            Probe::Done(Some(found)) => Some(found.clone()),
+            _ => self.on_disk.clone(),
+        }
+    }
+}
+
 impl Discovery {
-    /// The first source that names a version, in order of trust.
-    pub(super) fn find_kubernetes_version(&self, node: &Node) -> Option<(String, String)> {
-        self.version_of_running_binaries(node)
-            .or_else(|| self.version_of_static_pods(node))
+    /// Every source that names a version, in order of trust: the running
+    /// binaries (started now, answered later), then what is on disk.
+    pub(super) fn find_kubernetes_version(&self, node: &Node) -> KubernetesVersion {
+        let on_disk = self
+            .version_of_static_pods(node)
             .or_else(|| self.k3s_version.clone())
             .or_else(|| from_docker_containers(node))
-            .or_else(|| from_dpkg(node))
+            .or_else(|| from_dpkg(node));
+        let binaries = self.running_binaries(node);
+        let probe = if binaries.is_empty() {
+            Probe::None
+        } else {
+            let asked = binaries.clone();
+            match std::thread::Builder::new()
+                .name("kubecis-version".into())
+                .spawn(move || version_of_running_binaries(&asked))
+            {
+                Ok(handle) => Probe::Running(handle),
+                Err(_) => Probe::Done(version_of_running_binaries(&binaries)),
+            }
+        };
+        KubernetesVersion {
+            probe: Arc::new(Mutex::new(probe)),
+            on_disk,
+        }
     }
 
-    /// `/proc/<pid>/exe --version` of the running API server, else the kubelet.
-    /// Only on the live node: a node root's binaries are not run.
-    fn version_of_running_binaries(&self, node: &Node) -> Option<(String, String)> {
+    /// `/proc/<pid>/exe` of the running API server, then the kubelet, with
+    /// their binary names. Only on the live node: a node root's binaries are not run.
+    fn running_binaries(&self, node: &Node) -> Vec<(PathBuf, String)> {
         if *node.source() != Source::Live {
-            return None;
+            return Vec::new();
         }
-        for component in ["apiserver", "kubelet"] {
-            let Some(process) = self.processes(component).first() else {
-                continue;
-            };
-            let exe = node.proc_dir().join(process.pid.to_string()).join("exe");
-            let Some(output) = probe_version(&exe) else {
-                continue;
-            };
-            if let Some(version) = version_in_text(&output) {
-                let banner = output.lines().next().unwrap_or_default().trim();
-                return Some((
-                    version,
-                    format!(
-                        "`{} --version` of the running {} printed {banner:?}",
-                        exe.display(),
-                        process.binary
-                    ),
-                ));
-            }
-        }
-        None
+        ["apiserver", "kubelet"]
+            .iter()
+            .filter_map(|component| self.processes(component).first())
+            .map(|process| {
+                (
+                    node.proc_dir().join(process.pid.to_string()).join("exe"),
+                    process.binary.clone(),
+                )
+            })
+            .collect()
     }
 
     /// The image tag of a control-plane static pod
@@ -69,6 +120,26 @@ impl Discovery {
         }
         None
     }
+}
+
+/// The first binary whose `--version` names a version.
+fn version_of_running_binaries(binaries: &[(PathBuf, String)]) -> Found {
+    for (exe, binary) in binaries {
+        let Some(output) = probe_version(exe) else {
+            continue;
+        };
+        if let Some(version) = version_in_text(&output) {
+            let banner = output.lines().next().unwrap_or_default().trim();
+            return Some((
+                version,
+                format!(
+                    "`{} --version` of the running {binary} printed {banner:?}",
+                    exe.display()
+                ),
+            ));
+        }
+    }
+    None
 }
 
 /// `exe --version`, run with no environment and a deadline.
