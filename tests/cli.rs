@@ -351,3 +351,341 @@ fn benchmarks_lists_every_bundle_with_versions_and_counts() {
         "{text}"
     );
 }
+
+/// `scan ARGS` on a fixture: (exit code, stdout, stderr).
+fn scan_on(node: &Materialised, extra: &[&str]) -> (i32, String, String) {
+    let (root, cache) = (
+        node.root().display().to_string(),
+        node.cache().display().to_string(),
+    );
+    let mut args = vec!["scan", "--root", &root, "--cache-dir", &cache];
+    args.extend(extra);
+    let out = kubecis(&args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr(&out),
+    )
+}
+
+#[test]
+fn the_gate_counts_errors_and_a_scan_that_judged_nothing_fails() {
+    let bad = Materialised::new("misconfigured-control-plane");
+    assert_eq!(scan_on(&bad, &["--exit-code", "4"]).0, 4);
+    assert_eq!(scan_on(&bad, &["--fail-on", "fail"]).0, 1);
+    assert_eq!(scan_on(&bad, &[]).0, 0, "without a gate, a report");
+
+    // Every check errs (the memory cap is below what a component needs);
+    // only the manual items, which no check judges, warn.
+    let node = Materialised::new("kubeadm-control-plane");
+    let (code, out, err) = scan_on(&node, &["--check-memory-mib", "1", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let report: Report = serde_json::from_str(&out).unwrap();
+    assert!(
+        report
+            .results
+            .iter()
+            .all(|r| matches!(r.state, State::Error | State::Warn | State::NotApplicable))
+    );
+    assert!(report.totals[&State::Error] > 80);
+    assert_eq!(
+        scan_on(&node, &["--check-memory-mib", "1", "--exit-code", "4"]).0,
+        4,
+        "errors trip the gate by default"
+    );
+    assert_eq!(
+        scan_on(&node, &["--check-memory-mib", "1", "--fail-on", "error"]).0,
+        1
+    );
+    assert_eq!(
+        scan_on(
+            &node,
+            &[
+                "--check-memory-mib",
+                "1",
+                "--fail-on",
+                "fail",
+                "--exit-code",
+                "4"
+            ]
+        )
+        .0,
+        0,
+        "errors left out of the gate by choice"
+    );
+    assert_eq!(
+        scan_on(&node, &["--fail-on", "warn"]).0,
+        1,
+        "manual items warn"
+    );
+
+    // Nothing but errors: whatever the gate, no success.
+    let (code, _, err) = scan_on(
+        &node,
+        &["--check", "1.1.1,1.2.16", "--check-memory-mib", "1"],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("nothing was judged: of 2 items, 2 error"),
+        "{err}"
+    );
+    // Nothing that applies.
+    let (code, out, err) = scan_on(&node, &["--check", "4.2.1", "--targets", "master"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("1 notApplicable"), "{err}");
+    assert!(
+        out.contains("1 item for worker nodes (node), which this node is not checked as"),
+        "{out}"
+    );
+    // Nothing selected at all: refused before anything runs.
+    let (code, out, err) = scan_on(&node, &["--scored-only", "--check", "1.1.9"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(err.contains("leaves no item of cis-1.8 to check"), "{err}");
+}
+
+/// `| head` closes the pipe early: the command ends quietly, never a panic.
+#[test]
+fn a_reader_that_stops_early_is_no_crash() {
+    use std::process::{Command, Stdio};
+    let node = Materialised::new("kubeadm-control-plane");
+    let (root, cache) = (
+        node.root().display().to_string(),
+        node.cache().display().to_string(),
+    );
+    let report = node.dir.path().join("cp.json");
+    let report_s = report.display().to_string();
+    let wrote = kubecis(&[
+        "scan",
+        "--root",
+        &root,
+        "--cache-dir",
+        &cache,
+        "--format",
+        "json",
+        "-o",
+        &report_s,
+    ]);
+    assert!(wrote.status.success());
+    for args in [
+        vec![
+            "scan",
+            "--root",
+            &root,
+            "--cache-dir",
+            &cache,
+            "--format",
+            "json",
+        ],
+        vec!["scan", "--root", &root, "--cache-dir", &cache],
+        vec!["benchmarks"],
+        vec!["report", &report_s],
+        vec!["plan", "--root", &root],
+    ] {
+        let mut child = Command::new(support::kubecis_path())
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let err = stderr(&out);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{args:?}: {err}"
+        );
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn help_offers_only_what_each_command_takes() {
+    let help = |cmd: &str| String::from_utf8(kubecis(&[cmd, "--help"]).stdout).unwrap();
+    let formats = |text: &str| -> String {
+        text.lines()
+            .skip_while(|l| !l.contains("--format"))
+            .take_while(|l| !l.trim_start().starts_with("-o"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let scan = help("scan");
+    assert!(
+        formats(&scan).contains("kube-bench") && formats(&scan).contains("junit"),
+        "{scan}"
+    );
+    for cmd in ["report", "diff", "plan"] {
+        let text = help(cmd);
+        let f = formats(&text);
+        assert!(f.contains("text") && f.contains("json"), "{cmd}: {text}");
+        assert!(
+            !f.contains("junit") && !f.contains("kube-bench"),
+            "{cmd} offers a format it refuses: {text}"
+        );
+        assert!(
+            text.contains("-o, --output <FILE>") && text.contains("atomically"),
+            "{cmd}: {text}"
+        );
+    }
+    assert!(formats(&help("report")).contains("csv"));
+    assert!(!formats(&help("plan")).contains("csv"));
+    let diff = help("diff");
+    assert!(
+        diff.contains("The earlier scan") && diff.contains("The later scan"),
+        "{diff}"
+    );
+    assert!(help("scan").contains("--fail-on <STATES>"));
+}
+
+#[test]
+fn mistakes_are_refused_with_what_was_wrong() {
+    let node = Materialised::new("kubeadm-control-plane");
+    let dir = node.dir.path();
+    let write = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    };
+    let typo = write("typo.json", r#"{"skip": {"cis-18": ["1.1.1"]}}"#);
+    let (code, out, err) = scan_on(&node, &["--skip-config", &typo]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains(&typo) && err.contains("\"cis-18\" names no benchmark"),
+        "{err}"
+    );
+    let profile = write(
+        "profile.json",
+        r#"{"skip": {"rke-cis-1.4-permissive": ["1.1.1"]}}"#,
+    );
+    let (code, _, err) = scan_on(&node, &["--skip-config", &profile]);
+    assert_eq!(code, 2);
+    assert!(err.contains("a profile of rke-cis-1.4"), "{err}");
+    let comma = write("comma.json", "{\"skip\": {\"cis-1.8\": [\"1.1.1\",]}}");
+    let (code, _, err) = scan_on(&node, &["--skip-config", &comma]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&comma) && err.contains("not valid JSON") && err.contains("line 1 column"),
+        "{err}"
+    );
+
+    let root = node.root().display().to_string();
+    let out = kubecis(&["scan", "--root", &root, "--proc", "/nonexistent-proc"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("/nonexistent-proc is not a directory"),
+        "{}",
+        stderr(&out)
+    );
+
+    let (code, _, err) = scan_on(&node, &["--check", "1.2.16", "--skip", "1.2.16"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "1.2.16 is both asked for (--check/--group 1.2.16) and skipped (--skip 1.2.16)"
+        ),
+        "{err}"
+    );
+    let (code, _, err) = scan_on(&node, &["--group", "1.2", "--skip", "1.2.16"]);
+    assert_eq!(code, 2, "a skipped item inside a group asked for: {err}");
+
+    // A skip config may skip what --check asks for: said, then done.
+    let listed = write("listed.json", r#"{"skip": {"cis-1.8": ["1.2.16"]}}"#);
+    let (code, out, err) = scan_on(
+        &node,
+        &[
+            "--check",
+            "1.2.16,1.2.1",
+            "--skip-config",
+            &listed,
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("1.2.16 is asked for (--check/--group 1.2.16) but skip config"),
+        "{err}"
+    );
+    let report: Report = serde_json::from_str(&out).unwrap();
+    assert_eq!(report.result("1.2.16").unwrap().state, State::Skip);
+}
+
+#[test]
+fn output_files_get_a_plain_mode_and_keep_the_one_they_replace() {
+    use std::os::unix::fs::PermissionsExt;
+    let node = Materialised::new("kubeadm-worker");
+    let (root, cache) = (
+        node.root().display().to_string(),
+        node.cache().display().to_string(),
+    );
+    let file = node.dir.path().join("report.txt");
+    let run = |umask: &str| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "umask {umask}; exec \"$0\" scan --benchmark cis-1.8 --root \"$1\" --cache-dir \"$2\" -o \"$3\""
+            ))
+            .arg(support::kubecis_path())
+            .args([&root, &cache, &file.display().to_string()])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", stderr(&out));
+        std::fs::metadata(&file).unwrap().permissions().mode() & 0o777
+    };
+    assert_eq!(run("027"), 0o640, "a new file: 0666 less the umask");
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o604)).unwrap();
+    assert_eq!(run("077"), 0o604, "a replaced file keeps its mode");
+
+    let missing = node.dir.path().join("no-such-dir/report.json");
+    let missing_s = missing.display().to_string();
+    let (code, _, err) = scan_on(&node, &["--benchmark", "cis-1.8", "-o", &missing_s]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(&format!(
+            "the directory {} does not exist",
+            node.dir.path().join("no-such-dir").display()
+        )),
+        "{err}"
+    );
+    assert!(!err.contains(".kubecis-"), "no temporary name: {err}");
+}
+
+#[test]
+fn version_names_the_commit_the_engine_and_every_bundle_digest() {
+    use sha2::{Digest, Sha256};
+    let out = kubecis(&["--version"]);
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("kubecis 0.1.0 (commit "), "{text}");
+    assert!(text.contains("\nwasmtime 48."), "{text}");
+    // The digest of a bundle is that of its files, each name and text in order.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles/cis-1.8");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().into_string().unwrap())
+        .filter(|n| n.ends_with(".yaml"))
+        .collect();
+    files.sort();
+    let mut hasher = Sha256::new();
+    for name in files {
+        let bytes = std::fs::read(dir.join(&name)).unwrap();
+        hasher.update((name.len() as u64).to_le_bytes());
+        hasher.update(name.as_bytes());
+        hasher.update((bytes.len() as u64).to_le_bytes());
+        hasher.update(&bytes);
+    }
+    let digest = hex::encode(hasher.finalize());
+    assert!(
+        text.contains(&format!("cis-1.8        sha256:{digest}")),
+        "{text}"
+    );
+    for name in ["cis-1.4", "cis-1.12", "rke-cis-1.4", "flag", "file"] {
+        assert!(
+            text.lines()
+                .any(|l| l.trim_start().starts_with(name) && l.contains("sha256:")),
+            "{name}: {text}"
+        );
+    }
+}

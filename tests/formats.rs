@@ -241,3 +241,190 @@ fn unknown_ids_in_a_selection_are_refused() {
         stderr(&out)
     );
 }
+
+#[test]
+fn text_report_says_what_why_and_how_to_fix_each_item_once() {
+    let node = Materialised::new("kubeadm-control-plane");
+    let (_, text) = scan(&node, &["--skip", "1.2.16"]);
+    let header: Vec<&str> = text.lines().take(6).collect();
+    assert_eq!(header[0], "CIS Kubernetes Benchmark v1.8.0 (cis-1.8)");
+    assert!(
+        header[1].starts_with("kubecis 0.1.0, scan of 20") && header[1].ends_with(" ms"),
+        "{header:?}"
+    );
+    assert!(header[2].starts_with("node cp-3 (root:"), "{header:?}");
+    assert_eq!(
+        header[3],
+        "Kubernetes 1.26.9 (image tag in /etc/kubernetes/manifests/kube-apiserver.yaml)"
+    );
+    assert!(
+        header[4].starts_with("benchmark: auto: Kubernetes 1.26.9"),
+        "{header:?}"
+    );
+    assert_eq!(header[5], "profile: none");
+
+    // Remediation for what warns as well as what fails, as kube-bench prints it.
+    let remediations = text.split("== Remediations ==").nth(1).unwrap();
+    assert!(remediations.contains("[FAIL] 1.1.12 "), "{remediations}");
+    assert!(remediations.contains("[WARN] 1.1.9 "), "{remediations}");
+    assert!(
+        remediations.contains("chmod 600 /etc/cni/net.d/10-calico.conflist")
+            || remediations.contains("1.1.9")
+    );
+
+    // Skipped once, by whom.
+    assert!(
+        text.contains("[SKIP] 1.2.16 ") && text.contains("skipped by the user (--skip)"),
+        "{text}"
+    );
+    assert!(!text.contains("skipped by the user in"), "{text}");
+    // Each fact once per item: no line repeats the one above it.
+    let lines: Vec<&str> = text.lines().collect();
+    for pair in lines.windows(2) {
+        assert!(
+            pair[0] != pair[1] || pair[0].trim().is_empty(),
+            "repeated: {:?}",
+            pair[0]
+        );
+    }
+    // Totals per section, then for the scan.
+    let summary = text.split("== Summary ==").nth(1).unwrap();
+    assert!(
+        summary.contains("section") && summary.contains(" pass  fail"),
+        "{summary}"
+    );
+    assert!(
+        summary
+            .lines()
+            .any(|l| l.starts_with("1 Control Plane Security Configuration")),
+        "{summary}"
+    );
+    assert!(
+        summary.lines().any(|l| l.starts_with("130 checks: ")),
+        "{summary}"
+    );
+    assert!(
+        !text.contains(" 1 items") && !text.contains("a etcd"),
+        "{text}"
+    );
+}
+
+#[test]
+fn text_wraps_at_columns() {
+    let node = Materialised::new("misconfigured-control-plane");
+    let (root, cache) = (
+        node.root().display().to_string(),
+        node.cache().display().to_string(),
+    );
+    let out = std::process::Command::new(support::kubecis_path())
+        .args(["scan", "--root", &root, "--cache-dir", &cache])
+        .env("COLUMNS", "72")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    let body = text.split("== Summary ==").next().unwrap();
+    let long: Vec<&str> = body
+        .lines()
+        .filter(|l| l.chars().count() > 72 && l.trim().contains(' '))
+        .collect();
+    assert!(long.is_empty(), "{long:#?}");
+    assert!(
+        text.contains("[FAIL] 1.2.16 Ensure that the --profiling argument is"),
+        "{text}"
+    );
+}
+
+/// Colour only where it shows: a terminal, but not `TERM=dumb`.
+#[test]
+fn colour_follows_the_terminal() {
+    let node = Materialised::new("kubeadm-worker");
+    let (root, cache) = (
+        node.root().display().to_string(),
+        node.cache().display().to_string(),
+    );
+    let on_tty = |term: &str| {
+        let command = format!(
+            "{} scan --root {root} --cache-dir {cache} --benchmark cis-1.8",
+            support::kubecis_path()
+        );
+        let out = std::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env("TERM", term)
+            .env_remove("NO_COLOR")
+            .output()
+            .expect("running script (util-linux)");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    assert!(on_tty("xterm").contains("\x1b[32m[PASS]"));
+    let dumb = on_tty("dumb");
+    assert!(dumb.contains("[PASS]") && !dumb.contains("\x1b["), "{dumb}");
+}
+
+#[test]
+fn kube_bench_json_is_what_its_importers_expect() {
+    let node = Materialised::new("misconfigured-control-plane");
+    let report = json(&node, &[]);
+    let (_, text) = scan(&node, &["--format", "kube-bench"]);
+    let kb: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let controls = kb["Controls"].as_array().unwrap();
+    assert!(controls.iter().all(|c| c["detected_version"] == "1.26"));
+    let results: Vec<&serde_json::Value> = controls
+        .iter()
+        .flat_map(|c| c["tests"].as_array().unwrap())
+        .flat_map(|t| t["results"].as_array().unwrap())
+        .collect();
+    for key in [
+        "test_number",
+        "test_desc",
+        "audit",
+        "AuditEnv",
+        "AuditConfig",
+        "type",
+        "remediation",
+        "test_info",
+        "status",
+        "actual_value",
+        "scored",
+        "IsMultiple",
+        "expected_result",
+    ] {
+        assert!(
+            results.iter().all(|r| r.get(key).is_some()),
+            "a result lacks {key}"
+        );
+    }
+    // kube-bench's manual tests: what DefectDojo's importer and others drop.
+    let manual = |r: &&&serde_json::Value| r["reason"] == "Test marked as a manual test";
+    let manual_count = results.iter().filter(|r| manual(r)).count();
+    let expected_manual = report.results.iter().filter(|r| r.manual).count();
+    assert!(expected_manual > 30);
+    assert_eq!(manual_count, expected_manual);
+    for r in results.iter().filter(|r| manual(r)) {
+        assert_eq!(r["type"], "manual");
+        assert_eq!(r["status"], "WARN");
+        assert!(
+            !r["kubecis_reason"].as_str().unwrap().is_empty(),
+            "kubecis' own reason kept: {r}"
+        );
+    }
+    // As an importer reads it: FAIL is a finding; WARN one when not manual.
+    let findings = |status: &str| {
+        results
+            .iter()
+            .filter(|r| r["status"] == status && !manual(r))
+            .count()
+    };
+    let n = |f: &dyn Fn(&kubecis::report::CheckResult) -> bool| {
+        report.results.iter().filter(|r| f(r)).count()
+    };
+    assert_eq!(findings("FAIL"), n(&|r| r.state == State::Fail));
+    assert_eq!(
+        findings("WARN"),
+        n(&|r| (r.state == State::Warn && !r.manual) || r.state == State::Error)
+    );
+    let skipped = results
+        .iter()
+        .find(|r| r["kubecis_state"] == "notApplicable")
+        .unwrap();
+    assert_eq!(skipped["status"], "INFO");
+}

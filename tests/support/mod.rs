@@ -66,3 +66,8 @@ pub fn write_bundle(dir: &Path, name: &str, node_type: &str, items_yaml: &str) {
     }
     std::fs::write(b.join("items.yaml"), section).unwrap();
 }
+
+/// The `kubecis` binary, for tests that start it themselves (umask, pipes, a terminal).
+pub fn kubecis_path() -> &'static str {
+    env!("CARGO_BIN_EXE_kubecis")
+}

@@ -120,21 +120,52 @@ fn normal_title(title: &str) -> String {
         .to_lowercase()
 }
 
-/// Old id → new id across two benchmark versions: the same title first (CIS
-/// renumbers items between versions), then the same id (a reworded title).
+/// The group an id belongs to (`1.2` of `1.2.16`).
+fn group_of(id: &str) -> &str {
+    id.rsplit_once('.').map_or(id, |(group, _)| group)
+}
+
+/// Old id → new id across two benchmark versions. CIS renumbers items
+/// between versions and some titles repeat (the API server's and the
+/// kubelet's `--anonymous-auth`), so: the same id and title; then the same
+/// title in the same group, or a title only one item on each side has; then
+/// the same id with a reworded title.
 fn pair_items(old: &Snapshot, new: &Snapshot) -> BTreeMap<String, String> {
     let (old_titles, new_titles) = (old.titles(), new.titles());
-    let mut pairs = BTreeMap::new();
+    let mut pairs: BTreeMap<String, String> = BTreeMap::new();
     let mut taken: std::collections::BTreeSet<&str> = Default::default();
-    let by_title: BTreeMap<String, &str> = new_titles
-        .iter()
-        .map(|(id, title)| (normal_title(title), *id))
-        .collect();
     for (id, title) in &old_titles {
-        if let Some(new_id) = by_title.get(&normal_title(title))
-            && taken.insert(new_id)
+        if new_titles
+            .get(id)
+            .is_some_and(|t| normal_title(t) == normal_title(title))
         {
-            pairs.insert((*id).to_owned(), (*new_id).to_owned());
+            pairs.insert((*id).to_owned(), (*id).to_owned());
+            taken.insert(id);
+        }
+    }
+    let mut by_title: BTreeMap<String, (Vec<&str>, Vec<&str>)> = BTreeMap::new();
+    for (id, title) in &old_titles {
+        if !pairs.contains_key(*id) {
+            by_title.entry(normal_title(title)).or_default().0.push(id);
+        }
+    }
+    for (id, title) in &new_titles {
+        if !taken.contains(id) {
+            by_title.entry(normal_title(title)).or_default().1.push(id);
+        }
+    }
+    for (olds, news) in by_title.values() {
+        for old_id in olds {
+            let same_group = news
+                .iter()
+                .find(|n| !taken.contains(*n) && group_of(n) == group_of(old_id));
+            let only = (olds.len() == 1 && news.len() == 1)
+                .then(|| news[0])
+                .filter(|n| !taken.contains(n));
+            if let Some(new_id) = same_group.copied().or(only) {
+                pairs.insert((*old_id).to_owned(), new_id.to_owned());
+                taken.insert(new_id);
+            }
         }
     }
     for id in old_titles.keys() {

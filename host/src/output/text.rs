@@ -63,6 +63,23 @@ impl TextStyle {
             }
         }
     }
+
+    /// An item's line: its state label, then `text` wrapped under itself.
+    fn item(&self, out: &mut String, state: State, text: &str) {
+        const LABEL: usize = 7; // "[PASS] "
+        let text = printable(text);
+        let parts = match self.width {
+            Some(width) if width > LABEL + 20 => wrap(&text, width - LABEL),
+            _ => vec![text],
+        };
+        for (i, part) in parts.iter().enumerate() {
+            if i == 0 {
+                let _ = writeln!(out, "{} {part}", self.state(state));
+            } else {
+                let _ = writeln!(out, "{:LABEL$}{part}", "");
+            }
+        }
+    }
 }
 
 /// Text from the node or a bundle, safe for a terminal: control characters
@@ -246,12 +263,14 @@ pub fn render_text(report: &Report, style: TextStyle) -> String {
                     .iter()
                     .filter(|x| x.section == r.section)
                     .count();
-                let _ = writeln!(
-                    out,
-                    "{} {} for {}, which this node is not checked as",
-                    style.state(State::NotApplicable),
-                    count(n, "item"),
-                    applies_to(r.node_type),
+                style.item(
+                    &mut out,
+                    State::NotApplicable,
+                    &format!(
+                        "{} for {}, which this node is not checked as",
+                        count(n, "item"),
+                        applies_to(r.node_type)
+                    ),
                 );
             }
         }
@@ -262,13 +281,7 @@ pub fn render_text(report: &Report, style: TextStyle) -> String {
             group = &r.group;
             let _ = writeln!(out, "-- {}", printable(&r.group));
         }
-        let _ = writeln!(
-            out,
-            "{} {} {}",
-            style.state(r.state),
-            printable(&r.id),
-            printable(&r.title)
-        );
+        style.item(&mut out, r.state, &format!("{} {}", r.id, r.title));
         for line in detail(r) {
             style.indented(&mut out, 7, &line);
         }
@@ -283,13 +296,7 @@ pub fn render_text(report: &Report, style: TextStyle) -> String {
     if !to_act.is_empty() {
         let _ = writeln!(out, "\n{}", style.bold("== Remediations =="));
         for r in to_act {
-            let _ = writeln!(
-                out,
-                "{} {} {}",
-                style.state(r.state),
-                printable(&r.id),
-                printable(&r.title)
-            );
+            style.item(&mut out, r.state, &format!("{} {}", r.id, r.title));
             if !r.expected.is_empty() {
                 style.indented(&mut out, 2, &format!("expected: {}", r.expected));
             }

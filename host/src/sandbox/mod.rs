@@ -154,7 +154,9 @@ impl Drop for Ticker {
 /// Instances come from a pool of slots set up once: a fresh instance per
 /// check then costs no mmap/munmap, and the pool's per-component bounds cap
 /// what one check can take however many memories or instances it declares.
-fn pool(limits: &Limits) -> PoolingAllocationConfig {
+/// The memory cap itself is the limiter's, so that a component asking for
+/// more is an error of its items, not a component refused for every item.
+fn pool() -> PoolingAllocationConfig {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(POOL_CHECKS)
         .total_core_instances(POOL_CHECKS * 16)
@@ -163,7 +165,6 @@ fn pool(limits: &Limits) -> PoolingAllocationConfig {
         .max_core_instances_per_component(16)
         .max_memories_per_component(2)
         .max_tables_per_component(16)
-        .max_memory_size(limits.memory_bytes)
         // No async stacks: checks run synchronously.
         .total_stacks(0)
         .linear_memory_keep_resident(0)
@@ -196,7 +197,7 @@ impl Sandbox {
     pub fn new(limits: Limits, cache: Option<Cache>) -> Result<Sandbox, SandboxError> {
         let mut config = Config::new();
         config.epoch_interruption(true);
-        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool(&limits)));
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool()));
         let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(e.to_string()))?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
