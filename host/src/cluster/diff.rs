@@ -7,6 +7,9 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::Path;
 
+/// (node, item id).
+type Key = (String, String);
+
 /// Every (node, item) state of a scan, with the benchmark it belongs to.
 pub struct Snapshot {
     pub benchmark: String,
@@ -216,7 +219,7 @@ pub fn diff(old: &Snapshot, new: &Snapshot) -> Diff {
             pairs.get(id).map(|n| (node.clone(), n.clone()))
         }
     };
-    let old_by_new: BTreeMap<(String, String), (&(String, String), &(State, String))> = old
+    let old_by_new: BTreeMap<Key, (&Key, &(State, String))> = old
         .states
         .iter()
         .filter_map(|(key, value)| to_new(key).map(|k| (k, (key, value))))
