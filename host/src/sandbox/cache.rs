@@ -70,7 +70,10 @@ impl Cache {
         };
         // The entry first, its checksum last: a half-written pair never verifies.
         write(path, compiled)?;
-        write(&path.with_extension("sum"), blake3::hash(compiled).as_bytes())
+        write(
+            &path.with_extension("sum"),
+            blake3::hash(compiled).as_bytes(),
+        )
     }
 }
 
@@ -80,12 +83,12 @@ fn checksum_matches(path: &Path) -> bool {
     let Ok(expected) = std::fs::read(path.with_extension("sum")) else {
         return false;
     };
+    let Ok(file) = std::fs::File::open(path) else {
+        return false;
+    };
     let mut hasher = blake3::Hasher::new();
     hasher
-        .update_reader(std::io::BufReader::with_capacity(64 << 10, match std::fs::File::open(path) {
-            Ok(f) => f,
-            Err(_) => return false,
-        }))
+        .update_reader(std::io::BufReader::with_capacity(64 << 10, file))
         .is_ok()
         && hasher.finalize().as_bytes().as_slice() == expected.as_slice()
 }
