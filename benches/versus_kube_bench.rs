@@ -10,6 +10,9 @@
 //!
 //! cargo bench --bench versus_kube_bench
 
+#[path = "../tests/support/live_node.rs"]
+mod live_node;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -48,23 +51,7 @@ fn main() {
         cfg.display()
     );
     let work = tempfile::tempdir().unwrap();
-    let idle = work.path().join("idle");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/live/idle.c");
-    let built = Command::new("gcc")
-        .arg("-O2")
-        .arg("-o")
-        .arg(&idle)
-        .arg(&src)
-        .status()
-        .expect("running gcc");
-    assert!(built.success());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/live/node.sh");
-    let status = Command::new("unshare")
-        .args(["--mount", "--pid", "--fork", "--mount-proc", "bash"])
-        .arg(&script)
-        .arg(env!("CARGO_BIN_EXE_kubecis"))
-        .arg(&idle)
-        .arg(work.path())
+    let status = live_node::command(work.path())
         .arg(std::env::current_exe().unwrap())
         .arg("--inside")
         .arg(env!("CARGO_BIN_EXE_kubecis"))

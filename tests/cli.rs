@@ -4,7 +4,7 @@
 mod support;
 
 use kubecis::report::{Report, SCHEMA, State};
-use support::{Materialised, kubecis, stderr, write_bundle};
+use support::{Materialised, kubecis, scan_fixture, stderr, write_bundle};
 
 fn scan_args<'a>(node: &'a Materialised, root: &'a str, cache: &'a str) -> Vec<&'a str> {
     let _ = node;
@@ -22,10 +22,7 @@ fn scan_args<'a>(node: &'a Materialised, root: &'a str, cache: &'a str) -> Vec<&
 #[test]
 fn json_report_has_the_documented_schema() {
     let node = Materialised::new("kubeadm-control-plane");
-    let (root, cache) = (
-        node.root().display().to_string(),
-        node.cache().display().to_string(),
-    );
+    let (root, cache) = node.root_and_cache();
     let mut args = scan_args(&node, &root, &cache);
     args.extend(["--format", "json", "--node-name", "cp-1"]);
     let out = kubecis(&args);
@@ -64,10 +61,7 @@ fn json_report_has_the_documented_schema() {
 #[test]
 fn text_report_shows_sections_failures_remediation_and_totals() {
     let node = Materialised::new("misconfigured-control-plane");
-    let (root, cache) = (
-        node.root().display().to_string(),
-        node.cache().display().to_string(),
-    );
+    let (root, cache) = node.root_and_cache();
     let out = kubecis(&scan_args(&node, &root, &cache));
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8(out.stdout).unwrap();
@@ -88,10 +82,7 @@ fn text_report_shows_sections_failures_remediation_and_totals() {
 #[test]
 fn output_file_is_written_whole_and_bad_paths_leave_nothing() {
     let node = Materialised::new("kubeadm-worker");
-    let (root, cache) = (
-        node.root().display().to_string(),
-        node.cache().display().to_string(),
-    );
+    let (root, cache) = node.root_and_cache();
     let file = node.dir.path().join("report.json");
     let file_s = file.display().to_string();
     let mut args = scan_args(&node, &root, &cache);
@@ -352,33 +343,17 @@ fn benchmarks_lists_every_bundle_with_versions_and_counts() {
     );
 }
 
-/// `scan ARGS` on a fixture: (exit code, stdout, stderr).
-fn scan_on(node: &Materialised, extra: &[&str]) -> (i32, String, String) {
-    let (root, cache) = (
-        node.root().display().to_string(),
-        node.cache().display().to_string(),
-    );
-    let mut args = vec!["scan", "--root", &root, "--cache-dir", &cache];
-    args.extend(extra);
-    let out = kubecis(&args);
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr(&out),
-    )
-}
-
 #[test]
 fn the_gate_counts_errors_and_a_scan_that_judged_nothing_fails() {
     let bad = Materialised::new("misconfigured-control-plane");
-    assert_eq!(scan_on(&bad, &["--exit-code", "4"]).0, 4);
-    assert_eq!(scan_on(&bad, &["--fail-on", "fail"]).0, 1);
-    assert_eq!(scan_on(&bad, &[]).0, 0, "without a gate, a report");
+    assert_eq!(scan_fixture(&bad, &["--exit-code", "4"]).0, 4);
+    assert_eq!(scan_fixture(&bad, &["--fail-on", "fail"]).0, 1);
+    assert_eq!(scan_fixture(&bad, &[]).0, 0, "without a gate, a report");
 
     // Every check errs (the memory cap is below what a component needs);
     // only the manual items, which no check judges, warn.
     let node = Materialised::new("kubeadm-control-plane");
-    let (code, out, err) = scan_on(&node, &["--check-memory-mib", "1", "--format", "json"]);
+    let (code, out, err) = scan_fixture(&node, &["--check-memory-mib", "1", "--format", "json"]);
     assert_eq!(code, 0, "{err}");
     let report: Report = serde_json::from_str(&out).unwrap();
     assert!(
@@ -389,16 +364,16 @@ fn the_gate_counts_errors_and_a_scan_that_judged_nothing_fails() {
     );
     assert!(report.totals[&State::Error] > 80);
     assert_eq!(
-        scan_on(&node, &["--check-memory-mib", "1", "--exit-code", "4"]).0,
+        scan_fixture(&node, &["--check-memory-mib", "1", "--exit-code", "4"]).0,
         4,
         "errors trip the gate by default"
     );
     assert_eq!(
-        scan_on(&node, &["--check-memory-mib", "1", "--fail-on", "error"]).0,
+        scan_fixture(&node, &["--check-memory-mib", "1", "--fail-on", "error"]).0,
         1
     );
     assert_eq!(
-        scan_on(
+        scan_fixture(
             &node,
             &[
                 "--check-memory-mib",
@@ -414,13 +389,13 @@ fn the_gate_counts_errors_and_a_scan_that_judged_nothing_fails() {
         "errors left out of the gate by choice"
     );
     assert_eq!(
-        scan_on(&node, &["--fail-on", "warn"]).0,
+        scan_fixture(&node, &["--fail-on", "warn"]).0,
         1,
         "manual items warn"
     );
 
     // Nothing but errors: whatever the gate, no success.
-    let (code, _, err) = scan_on(
+    let (code, _, err) = scan_fixture(
         &node,
         &["--check", "1.1.1,1.2.16", "--check-memory-mib", "1"],
     );
@@ -430,7 +405,7 @@ fn the_gate_counts_errors_and_a_scan_that_judged_nothing_fails() {
         "{err}"
     );
     // Nothing that applies.
-    let (code, out, err) = scan_on(&node, &["--check", "4.2.1", "--targets", "master"]);
+    let (code, out, err) = scan_fixture(&node, &["--check", "4.2.1", "--targets", "master"]);
     assert_eq!(code, 3, "{err}");
     assert!(err.contains("1 notApplicable"), "{err}");
     assert!(
@@ -438,7 +413,7 @@ fn the_gate_counts_errors_and_a_scan_that_judged_nothing_fails() {
         "{out}"
     );
     // Nothing selected at all: refused before anything runs.
-    let (code, out, err) = scan_on(&node, &["--scored-only", "--check", "1.1.9"]);
+    let (code, out, err) = scan_fixture(&node, &["--scored-only", "--check", "1.1.9"]);
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert!(err.contains("leaves no item of cis-1.8 to check"), "{err}");
@@ -449,24 +424,10 @@ fn the_gate_counts_errors_and_a_scan_that_judged_nothing_fails() {
 fn a_reader_that_stops_early_is_no_crash() {
     use std::process::{Command, Stdio};
     let node = Materialised::new("kubeadm-control-plane");
-    let (root, cache) = (
-        node.root().display().to_string(),
-        node.cache().display().to_string(),
-    );
-    let report = node.dir.path().join("cp.json");
-    let report_s = report.display().to_string();
-    let wrote = kubecis(&[
-        "scan",
-        "--root",
-        &root,
-        "--cache-dir",
-        &cache,
-        "--format",
-        "json",
-        "-o",
-        &report_s,
-    ]);
-    assert!(wrote.status.success());
+    let (root, cache) = node.root_and_cache();
+    let report_s = node.dir.path().join("cp.json").display().to_string();
+    let (code, _, err) = scan_fixture(&node, &["--format", "json", "-o", &report_s]);
+    assert_eq!(code, 0, "{err}");
     for args in [
         vec![
             "scan",
@@ -547,7 +508,7 @@ fn mistakes_are_refused_with_what_was_wrong() {
         path.display().to_string()
     };
     let typo = write("typo.json", r#"{"skip": {"cis-18": ["1.1.1"]}}"#);
-    let (code, out, err) = scan_on(&node, &["--skip-config", &typo]);
+    let (code, out, err) = scan_fixture(&node, &["--skip-config", &typo]);
     assert_eq!(code, 2);
     assert!(out.is_empty());
     assert!(
@@ -558,11 +519,11 @@ fn mistakes_are_refused_with_what_was_wrong() {
         "profile.json",
         r#"{"skip": {"rke-cis-1.4-permissive": ["1.1.1"]}}"#,
     );
-    let (code, _, err) = scan_on(&node, &["--skip-config", &profile]);
+    let (code, _, err) = scan_fixture(&node, &["--skip-config", &profile]);
     assert_eq!(code, 2);
     assert!(err.contains("a profile of rke-cis-1.4"), "{err}");
     let comma = write("comma.json", "{\"skip\": {\"cis-1.8\": [\"1.1.1\",]}}");
-    let (code, _, err) = scan_on(&node, &["--skip-config", &comma]);
+    let (code, _, err) = scan_fixture(&node, &["--skip-config", &comma]);
     assert_eq!(code, 2);
     assert!(
         err.contains(&comma) && err.contains("not valid JSON") && err.contains("line 1 column"),
@@ -578,7 +539,7 @@ fn mistakes_are_refused_with_what_was_wrong() {
         stderr(&out)
     );
 
-    let (code, _, err) = scan_on(&node, &["--check", "1.2.16", "--skip", "1.2.16"]);
+    let (code, _, err) = scan_fixture(&node, &["--check", "1.2.16", "--skip", "1.2.16"]);
     assert_eq!(code, 2);
     assert!(
         err.contains(
@@ -586,12 +547,12 @@ fn mistakes_are_refused_with_what_was_wrong() {
         ),
         "{err}"
     );
-    let (code, _, err) = scan_on(&node, &["--group", "1.2", "--skip", "1.2.16"]);
+    let (code, _, err) = scan_fixture(&node, &["--group", "1.2", "--skip", "1.2.16"]);
     assert_eq!(code, 2, "a skipped item inside a group asked for: {err}");
 
     // A skip config may skip what --check asks for: said, then done.
     let listed = write("listed.json", r#"{"skip": {"cis-1.8": ["1.2.16"]}}"#);
-    let (code, out, err) = scan_on(
+    let (code, out, err) = scan_fixture(
         &node,
         &[
             "--check",
@@ -615,10 +576,7 @@ fn mistakes_are_refused_with_what_was_wrong() {
 fn output_files_get_a_plain_mode_and_keep_the_one_they_replace() {
     use std::os::unix::fs::PermissionsExt;
     let node = Materialised::new("kubeadm-worker");
-    let (root, cache) = (
-        node.root().display().to_string(),
-        node.cache().display().to_string(),
-    );
+    let (root, cache) = node.root_and_cache();
     let file = node.dir.path().join("report.txt");
     let run = |umask: &str| {
         let out = std::process::Command::new("sh")
@@ -639,7 +597,7 @@ fn output_files_get_a_plain_mode_and_keep_the_one_they_replace() {
 
     let missing = node.dir.path().join("no-such-dir/report.json");
     let missing_s = missing.display().to_string();
-    let (code, _, err) = scan_on(&node, &["--benchmark", "cis-1.8", "-o", &missing_s]);
+    let (code, _, err) = scan_fixture(&node, &["--benchmark", "cis-1.8", "-o", &missing_s]);
     assert_eq!(code, 2);
     assert!(
         err.contains(&format!(

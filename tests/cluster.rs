@@ -37,6 +37,28 @@ fn scan_node(fixture: &str, name: &str, dir: &Path, extra: &[&str]) -> PathBuf {
     out
 }
 
+/// One scan of a node named `name` in its own subdirectory `sub` (scans of
+/// one node at two moments, to compare).
+fn scan_apart(dir: &Path, sub: &str, fixture: &str, name: &str, extra: &[&str]) -> PathBuf {
+    let into = dir.join(sub);
+    std::fs::create_dir_all(&into).unwrap();
+    scan_node(fixture, name, &into, extra)
+}
+
+/// `kubecis diff OLD NEW --format json`: (exit status, the diff).
+fn diff_json(old: &Path, new: &Path) -> (i32, serde_json::Value) {
+    let out = kubecis(&[
+        "diff",
+        old.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    let value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", stderr(&out)));
+    (out.status.code().unwrap(), value)
+}
+
 /// cp-1 (kubeadm defaults), cp-3 (misconfigured), worker-1.
 fn cluster() -> (tempfile::TempDir, Vec<PathBuf>) {
     let dir = tempfile::tempdir().unwrap();
@@ -380,27 +402,9 @@ fn bad_inputs_are_named() {
 #[test]
 fn diff_of_two_real_scans_gates_on_new_failures() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("a")).unwrap();
-    std::fs::create_dir_all(dir.path().join("b")).unwrap();
-    let before = scan_node(
-        "misconfigured-control-plane",
-        "cp",
-        &dir.path().join("a"),
-        &[],
-    );
-    let after = scan_node("hardened-control-plane", "cp", &dir.path().join("b"), &[]);
-    let diff = |old: &Path, new: &Path| {
-        let out = kubecis(&[
-            "diff",
-            old.to_str().unwrap(),
-            new.to_str().unwrap(),
-            "--format",
-            "json",
-        ]);
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        (out.status.code().unwrap(), v)
-    };
-    let (code, improved) = diff(&before, &after);
+    let before = scan_apart(dir.path(), "a", "misconfigured-control-plane", "cp", &[]);
+    let after = scan_apart(dir.path(), "b", "hardened-control-plane", "cp", &[]);
+    let (code, improved) = diff_json(&before, &after);
     assert_eq!(code, 0, "no new failures");
     assert!(improved["newFailures"].as_array().unwrap().is_empty());
     let fixed: Vec<&str> = improved["fixed"]
@@ -414,7 +418,7 @@ fn diff_of_two_real_scans_gates_on_new_failures() {
         "{fixed:?}"
     );
 
-    let (code, regressed) = diff(&after, &before);
+    let (code, regressed) = diff_json(&after, &before);
     assert_eq!(code, 1, "new failures gate CI");
     let new: Vec<&str> = regressed["newFailures"]
         .as_array()
@@ -438,29 +442,11 @@ fn diff_of_two_real_scans_gates_on_new_failures() {
 #[test]
 fn diff_compares_two_benchmark_versions() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("a")).unwrap();
-    std::fs::create_dir_all(dir.path().join("b")).unwrap();
-    let old = scan_node(
-        "misconfigured-control-plane",
-        "cp",
-        &dir.path().join("a"),
-        &["--benchmark", "cis-1.8"],
-    );
-    let new = scan_node(
-        "misconfigured-control-plane",
-        "cp",
-        &dir.path().join("b"),
-        &["--benchmark", "cis-1.9"],
-    );
-    let out = kubecis(&[
-        "diff",
-        old.to_str().unwrap(),
-        new.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let fixture = "misconfigured-control-plane";
+    let old = scan_apart(dir.path(), "a", fixture, "cp", &["--benchmark", "cis-1.8"]);
+    let new = scan_apart(dir.path(), "b", fixture, "cp", &["--benchmark", "cis-1.9"]);
+    let (code, d) = diff_json(&old, &new);
+    assert_eq!(code, 0, "{d}");
     assert_eq!(d["benchmark"], "cis-1.9");
     assert_eq!(d["oldBenchmark"], "cis-1.8");
     let ids = |key: &str| -> Vec<String> {
@@ -481,21 +467,14 @@ fn diff_compares_two_benchmark_versions() {
     assert_eq!(d["unchanged"], 129);
 
     // Against a hardened node scanned with cis-1.9, a renumbered item says where it was.
-    std::fs::create_dir_all(dir.path().join("c")).unwrap();
-    let hardened = scan_node(
+    let hardened = scan_apart(
+        dir.path(),
+        "c",
         "hardened-control-plane",
         "cp",
-        &dir.path().join("c"),
         &["--benchmark", "cis-1.9"],
     );
-    let out = kubecis(&[
-        "diff",
-        old.to_str().unwrap(),
-        hardened.to_str().unwrap(),
-        "--format",
-        "json",
-    ]);
-    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, d) = diff_json(&old, &hardened);
     let node_restriction = d["fixed"]
         .as_array()
         .unwrap()
@@ -518,18 +497,13 @@ fn diff_compares_two_benchmark_versions() {
 #[test]
 fn diff_gate_counts_new_errors() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir_all(dir.path().join("a")).unwrap();
-    std::fs::create_dir_all(dir.path().join("b")).unwrap();
-    let ok = scan_node(
-        "hardened-control-plane",
+    let fixture = "hardened-control-plane";
+    let ok = scan_apart(dir.path(), "a", fixture, "cp", &["--check", "1.1.1,1.2.16"]);
+    let broken = scan_apart(
+        dir.path(),
+        "b",
+        fixture,
         "cp",
-        &dir.path().join("a"),
-        &["--check", "1.1.1,1.2.16"],
-    );
-    let broken = scan_node(
-        "hardened-control-plane",
-        "cp",
-        &dir.path().join("b"),
         &["--check", "1.1.1,1.2.16,4.2.1", "--check-memory-mib", "1"],
     );
     let (old, new) = (ok.to_str().unwrap(), broken.to_str().unwrap());

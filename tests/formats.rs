@@ -4,34 +4,15 @@ mod support;
 
 use kubecis::output::CSV_HEADER;
 use kubecis::report::{Report, State};
-use support::{Materialised, kubecis, stderr};
+use support::{Materialised, kubecis, scan_fixture, stderr};
 
 /// Scan a fixture with extra flags; returns (exit code, stdout).
 fn scan(node: &Materialised, extra: &[&str]) -> (i32, String) {
-    let (root, cache) = (
-        node.root().display().to_string(),
-        node.cache().display().to_string(),
-    );
-    let mut args = vec![
-        "scan",
-        "--root",
-        &root,
-        "--cache-dir",
-        &cache,
-        "--node-name",
-        "cp-3",
-    ];
+    let mut args = vec!["--node-name", "cp-3"];
     args.extend(extra);
-    let out = kubecis(&args);
-    assert!(
-        matches!(out.status.code(), Some(0 | 3)),
-        "{args:?}: {}",
-        stderr(&out)
-    );
-    (
-        out.status.code().unwrap(),
-        String::from_utf8(out.stdout).unwrap(),
-    )
+    let (code, out, err) = scan_fixture(node, &args);
+    assert!(matches!(code, 0 | 3), "{args:?}: {err}");
+    (code, out)
 }
 
 fn json(node: &Materialised, extra: &[&str]) -> Report {
@@ -312,10 +293,7 @@ fn text_report_says_what_why_and_how_to_fix_each_item_once() {
 #[test]
 fn text_wraps_at_columns() {
     let node = Materialised::new("misconfigured-control-plane");
-    let (root, cache) = (
-        node.root().display().to_string(),
-        node.cache().display().to_string(),
-    );
+    let (root, cache) = node.root_and_cache();
     let out = std::process::Command::new(support::kubecis_path())
         .args(["scan", "--root", &root, "--cache-dir", &cache])
         .env("COLUMNS", "72")
@@ -338,10 +316,7 @@ fn text_wraps_at_columns() {
 #[test]
 fn colour_follows_the_terminal() {
     let node = Materialised::new("kubeadm-worker");
-    let (root, cache) = (
-        node.root().display().to_string(),
-        node.cache().display().to_string(),
-    );
+    let (root, cache) = node.root_and_cache();
     let on_tty = |term: &str| {
         let command = format!(
             "{} scan --root {root} --cache-dir {cache} --benchmark cis-1.8",

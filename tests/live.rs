@@ -5,22 +5,7 @@
 mod support;
 
 use kubecis::report::{Report, State};
-use std::path::Path;
 use std::process::Command;
-
-fn build_idle(dir: &Path) -> std::path::PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/live/idle.c");
-    let out = dir.join("idle");
-    let status = Command::new("gcc")
-        .arg("-O2")
-        .arg("-o")
-        .arg(&out)
-        .arg(&src)
-        .status()
-        .expect("running gcc");
-    assert!(status.success(), "gcc failed to build {}", src.display());
-    out
-}
 
 fn live_scan() -> Report {
     let etcd = Command::new("etcd").arg("--version").output();
@@ -29,14 +14,7 @@ fn live_scan() -> Report {
         "the live test needs a real etcd: apt-get install etcd-server"
     );
     let work = tempfile::tempdir().unwrap();
-    let idle = build_idle(work.path());
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/live/node.sh");
-    let out = Command::new("unshare")
-        .args(["--mount", "--pid", "--fork", "--mount-proc", "bash"])
-        .arg(&script)
-        .arg(env!("CARGO_BIN_EXE_kubecis"))
-        .arg(&idle)
-        .arg(work.path())
+    let out = support::live_node::command(work.path())
         .env("NO_COLOR", "1")
         .output()
         .expect("running unshare (the live test runs as root)");

@@ -24,10 +24,7 @@ fn set(ids: &[&str]) -> BTreeSet<String> {
 }
 
 fn rke_scan(node: &Materialised, extra: &[&str]) -> Report {
-    let (root, cache) = (
-        node.root().display().to_string(),
-        node.cache().display().to_string(),
-    );
+    let (root, cache) = node.root_and_cache();
     let mut args = vec![
         "scan",
         "--benchmark",

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod fixture;
+pub mod live_node;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -24,9 +25,31 @@ impl Materialised {
         self.dir.path().join("root")
     }
 
+    /// The root and the cache directory as flag values.
+    pub fn root_and_cache(&self) -> (String, String) {
+        (
+            self.root().display().to_string(),
+            self.cache().display().to_string(),
+        )
+    }
+
     pub fn cache(&self) -> PathBuf {
         self.dir.path().join("cache")
     }
+}
+
+/// `kubecis scan --root ROOT --cache-dir CACHE EXTRA…` on a materialised
+/// fixture: (exit status, standard output, standard error).
+pub fn scan_fixture(node: &Materialised, extra: &[&str]) -> (i32, String, String) {
+    let (root, cache) = node.root_and_cache();
+    let mut args = vec!["scan", "--root", &root, "--cache-dir", &cache];
+    args.extend(extra);
+    let out = kubecis(&args);
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr(&out),
+    )
 }
 
 /// Run the `kubecis` binary.

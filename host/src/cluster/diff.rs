@@ -275,44 +275,38 @@ pub fn render_text(d: &Diff) -> String {
         d.changed.len(),
         d.unchanged
     );
-    for (title, list) in [
-        ("New failures", &d.new_failures),
-        ("Fixed", &d.fixed),
-        ("Changed", &d.changed),
+    let changes = |list: &[Change]| -> Vec<String> {
+        list.iter()
+            .map(|c| {
+                let id = match &c.old_id {
+                    Some(old) => format!("{} (was {old})", c.id),
+                    None => c.id.clone(),
+                };
+                let (old, new) = (state(c.old), state(c.new));
+                format!("{:<20} {id:<8} {old} -> {new}  {}", c.node, c.title)
+            })
+            .collect()
+    };
+    let items = |list: &[Unmatched]| -> Vec<String> {
+        list.iter()
+            .map(|u| format!("{:<8} {}", u.id, u.title))
+            .collect()
+    };
+    for (title, lines) in [
+        ("New failures", changes(&d.new_failures)),
+        ("Fixed", changes(&d.fixed)),
+        ("Changed", changes(&d.changed)),
+        ("Only in the old benchmark", items(&d.only_old)),
+        ("Only in the new benchmark", items(&d.only_new)),
     ] {
-        if list.is_empty() {
+        if lines.is_empty() {
             continue;
         }
         out.push_str(&format!("\n{title}:\n"));
-        for c in list {
-            let id = match &c.old_id {
-                Some(old) => format!("{} (was {old})", c.id),
-                None => c.id.clone(),
-            };
-            out.push_str(&crate::output::printable(&format!(
-                "  {:<20} {:<8} {} -> {}  {}",
-                c.node,
-                id,
-                state(c.old),
-                state(c.new),
-                c.title
-            )));
-            out.push('\n');
-        }
-    }
-    for (title, list) in [
-        ("Only in the old benchmark", &d.only_old),
-        ("Only in the new benchmark", &d.only_new),
-    ] {
-        if list.is_empty() {
-            continue;
-        }
-        out.push_str(&format!("\n{title}:\n"));
-        for u in list {
-            out.push_str(&crate::output::printable(&format!(
-                "  {:<8} {}",
-                u.id, u.title
-            )));
+        for line in lines {
+            // Node names and titles come from report files: shown, never obeyed.
+            out.push_str("  ");
+            out.push_str(&crate::output::printable(&line));
             out.push('\n');
         }
     }
