@@ -403,3 +403,23 @@ fn kube_bench_json_is_what_its_importers_expect() {
         .unwrap();
     assert_eq!(skipped["status"], "INFO");
 }
+
+/// Two tests of one flag (1.2.12: SecurityContextDeny or PodSecurityPolicy
+/// among the admission plugins) found the same value: the evidence says it once.
+#[test]
+fn evidence_is_said_once() {
+    let node = Materialised::new("insecure-control-plane");
+    let report = json(&node, &["--benchmark", "cis-1.8"]);
+    for r in &report.results {
+        let parts: Vec<&str> = r.actual.split("; ").collect();
+        let mut unique = parts.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(parts.len(), unique.len(), "{}: {}", r.id, r.actual);
+    }
+    let r = report.result("1.2.12").unwrap();
+    assert_eq!(
+        r.actual,
+        "--enable-admission-plugins=AlwaysAdmit on the command line"
+    );
+}

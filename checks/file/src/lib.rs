@@ -134,7 +134,8 @@ fn collect(settings: &Settings) -> Result<Found, String> {
     }
     for tree in &settings.dirs {
         if let Some(st) = stat(&tree.path)? {
-            if tree.suffix.is_none() {
+            // A tree's root is judged once, as named when `paths` names it too.
+            if tree.suffix.is_none() && !out.iter().any(|(p, _, _)| *p == tree.path) {
                 out.push((tree.path.clone(), st, false));
             }
             walk(tree, &tree.path, 0, &mut out)?;

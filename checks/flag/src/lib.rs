@@ -423,7 +423,13 @@ impl Check for FlagCheck {
                 Combine::Or => results.iter().any(|(p, _)| *p),
             };
             all_pass &= pass;
-            let found: Vec<String> = results.into_iter().map(|(_, s)| s).collect();
+            // Two tests of one flag found the same thing: say it once.
+            let mut found: Vec<String> = Vec::new();
+            for (_, fact) in results {
+                if !found.contains(&fact) {
+                    found.push(fact);
+                }
+            }
             let found = found.join("; ");
             seen.push(if processes.len() > 1 {
                 format!("pid {}: {found}", evidence.process.pid)
