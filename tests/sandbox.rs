@@ -5,7 +5,7 @@
 mod support;
 
 use kubecis::report::{Report, State};
-use support::{Materialised, built_component, kubecis, write_bundle};
+use support::{Materialised, built_component, kubecis, stderr, write_bundle};
 
 const ITEMS: &str = r#"
 - id: "9.1.1"
@@ -242,4 +242,97 @@ fn warm_sandbox_loads_from_the_cache_and_repairs_a_corrupt_entry() {
         "the corrupt entry is recompiled, never deserialised"
     );
     assert_eq!(load(), (0, 2), "and stored again");
+}
+
+/// A node that lays traps for the host: FIFOs where files are expected (a
+/// read would wait forever for a writer) and a process environment that
+/// links out of the node root. The scan finishes, and says what it met.
+#[test]
+fn a_hostile_node_cannot_hang_or_lead_the_host_out() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+    let node = Materialised::new("kubeadm-control-plane");
+    let root = node.root();
+    let fifo = |rel: &str| {
+        let path = root.join(rel);
+        std::fs::remove_file(&path).unwrap();
+        let c = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo only reads the path it is given.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0, "{rel}");
+    };
+    let etcd = std::fs::read_dir(root.join("proc"))
+        .unwrap()
+        .flatten()
+        .find(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c.starts_with(b"etcd\0")))
+        .expect("an etcd process in the fixture")
+        .path();
+    fifo("etc/hostname");
+    fifo("etc/passwd");
+    fifo("var/lib/kubelet/config.yaml");
+    fifo("proc/1/cmdline");
+    let secret = node.dir.path().join("outside-secret");
+    std::fs::write(&secret, "ETCD_CLIENT_CERT_AUTH=true\0CLOUD_TOKEN=s3cr3t\0").unwrap();
+    let _ = std::fs::remove_file(etcd.join("environ"));
+    std::os::unix::fs::symlink(&secret, etcd.join("environ")).unwrap();
+
+    let (root_s, cache) = node.root_and_cache();
+    // Into a file: a pipe nobody reads until the end would fill and stall the scan.
+    let json = node.dir.path().join("scan.json");
+    let mut child = Command::new(support::kubecis_path())
+        .args([
+            "scan",
+            "--root",
+            &root_s,
+            "--cache-dir",
+            &cache,
+            "--format",
+            "json",
+        ])
+        .stdout(std::fs::File::create(&json).unwrap())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("the scan hung on a FIFO");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.code() == Some(0), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&json).unwrap();
+    let report: Report = serde_json::from_str(&text).unwrap();
+    assert_eq!(report.node.name, "unknown", "a FIFO is no host name");
+    // The kubelet's config file is a FIFO: its items say so, none passes on it.
+    let anon = report.result("4.2.1").unwrap();
+    assert_eq!(anon.state, State::Error, "{anon:?}");
+    assert!(
+        anon.reason.contains("is a FIFO, not a regular file"),
+        "{}",
+        anon.reason
+    );
+    // The linked environment is not read: the etcd items that look at it err.
+    let etcd_item = report.result("2.2").unwrap();
+    assert_eq!(etcd_item.state, State::Error, "{etcd_item:?}");
+    assert!(!text.contains("s3cr3t"));
+    // Owners still come out as numbers (passwd is a FIFO).
+    assert!(report.result("1.1.2").is_some());
+
+    // A report file that is a FIFO is refused at once, named.
+    let fifo_report = node.dir.path().join("report.json");
+    let c = std::ffi::CString::new(fifo_report.to_str().unwrap()).unwrap();
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    let out = kubecis(&["report", fifo_report.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!(
+            "{}: is a FIFO, not a regular file",
+            fifo_report.display()
+        )),
+        "{}",
+        stderr(&out)
+    );
 }

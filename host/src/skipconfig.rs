@@ -35,7 +35,9 @@ impl SkipConfig {
             file: file.clone(),
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| fail(e.to_string()))?;
+        let bytes =
+            crate::node::read::regular_file(path, 16 << 20).map_err(|e| fail(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
         SkipConfig::parse(&text).map_err(fail)
     }
 

@@ -20,7 +20,10 @@ impl Snapshot {
     /// A node report or a cluster report (of one benchmark).
     pub fn read(path: &Path) -> Result<Snapshot, String> {
         let file = path.display();
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{file}: {e}"))?;
+        // A cluster report of thousands of nodes runs to hundreds of megabytes.
+        let bytes =
+            crate::node::read::regular_file(path, 2 << 30).map_err(|e| format!("{file}: {e}"))?;
+        let text = String::from_utf8(bytes).map_err(|_| format!("{file}: not UTF-8 text"))?;
         let value: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| format!("{file}: not JSON: {e}"))?;
         let schema = value.get("schema").and_then(|s| s.as_str()).unwrap_or("");

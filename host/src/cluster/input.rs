@@ -97,6 +97,9 @@ pub fn compose_files(
     Ok(all)
 }
 
+/// Most bytes of one node report read (a full scan is about 100 KiB).
+const MAX_REPORT_BYTES: u64 = 64 << 20;
+
 /// Read one node report (`kubecis scan --format json`) into the composer.
 pub fn read_node_report(path: &Path, composer: &mut Composer) -> Result<(), InputError> {
     let file = path.display().to_string();
@@ -104,7 +107,8 @@ pub fn read_node_report(path: &Path, composer: &mut Composer) -> Result<(), Inpu
         file: file.clone(),
         message,
     };
-    let bytes = std::fs::read(path).map_err(|e| fail(e.to_string()))?;
+    let bytes =
+        crate::node::read::regular_file(path, MAX_REPORT_BYTES).map_err(|e| fail(e.to_string()))?;
     let report: Report = serde_json::from_slice(&bytes).map_err(|e| {
         fail(format!(
             "not a kubecis node report ({e}); expected the JSON of `kubecis scan --format json`"

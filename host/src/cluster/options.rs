@@ -104,8 +104,9 @@ fn version_matches(want: &str, node: Option<&str>) -> bool {
 impl ReportOptions {
     /// Read a GlobalReport (YAML or JSON) or a bare options file.
     pub fn read(path: &Path) -> Result<ReportOptions, String> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| format!("report config {}: {e}", path.display()))?;
+        let fail = |e: &dyn std::fmt::Display| format!("report config {}: {e}", path.display());
+        let bytes = crate::node::read::regular_file(path, 16 << 20).map_err(|e| fail(&e))?;
+        let text = String::from_utf8(bytes).map_err(|_| fail(&"not UTF-8 text"))?;
         ReportOptions::parse(&text).map_err(|e| format!("report config {}: {e}", path.display()))
     }
 

@@ -3,6 +3,7 @@
 
 pub mod discovery;
 mod paths;
+pub mod read;
 mod resolve;
 mod users;
 
@@ -151,12 +152,10 @@ impl Node {
 
     /// A node file opened for reading (symlinks resolved inside the root);
     /// for host-side discovery only: checks read files through `config_value`.
+    /// Only a regular file opens, and never blocks (a FIFO is refused at once).
     pub fn open_file(&self, path: &NodePath) -> Result<std::fs::File, NodeError> {
         let real = self.resolve(path)?;
-        self.root
-            .open(real.relative())
-            .map(cap_std::fs::File::into_std)
-            .map_err(|e| io_error(&path.to_string(), e))
+        read::open_regular_in(&self.root, real.relative()).map_err(|e| read_error(path, e))
     }
 
     /// Where process directories are read (`/proc` on a live node).
@@ -172,7 +171,8 @@ impl Node {
     /// The environment of a process.
     pub fn environment(&self, pid: u32) -> Result<Vec<(String, String)>, NodeError> {
         let path = self.proc_dir.join(pid.to_string()).join("environ");
-        let bytes = std::fs::read(&path).map_err(|e| io_error(&path.display().to_string(), e))?;
+        let bytes = read::regular_file(&path, MAX_PROC_BYTES)
+            .map_err(|e| read_error(&path.display(), e))?;
         Ok(split_nul(&bytes)
             .into_iter()
             .filter_map(|kv| {
@@ -260,21 +260,10 @@ impl Node {
     }
 
     fn parse_config(&self, path: &NodePath) -> Result<serde_json::Value, NodeError> {
-        use std::io::Read;
-        let real = self.resolve(path)?;
-        let file = self
-            .root
-            .open(real.relative())
-            .map_err(|e| io_error(&path.to_string(), e))?;
-        let mut text = String::new();
-        file.take(MAX_CONFIG_BYTES + 1)
-            .read_to_string(&mut text)
-            .map_err(|e| NodeError::Invalid(format!("{path}: {e}")))?;
-        if text.len() as u64 > MAX_CONFIG_BYTES {
-            return Err(NodeError::TooLarge(format!(
-                "{path} is larger than {MAX_CONFIG_BYTES} bytes"
-            )));
-        }
+        let bytes = read::bounded(self.open_file(path)?, MAX_CONFIG_BYTES)
+            .map_err(|e| read_error(path, e))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| NodeError::Invalid(format!("{path} is not UTF-8 text")))?;
         if text.trim().is_empty() {
             return Ok(serde_json::Value::Null);
         }
@@ -291,6 +280,18 @@ fn key_parts(key: &str) -> impl Iterator<Item = &str> {
         .split('.')
         .filter(|p| !p.is_empty())
 }
+
+/// How a refused or failed read is told to a check.
+fn read_error(what: &impl std::fmt::Display, e: read::ReadError) -> NodeError {
+    match e {
+        read::ReadError::Io(e) => io_error(&what.to_string(), e),
+        read::ReadError::TooLarge(_) => NodeError::TooLarge(format!("{what} {e}")),
+        read::ReadError::NotRegular(_) => NodeError::Invalid(format!("{what} {e}")),
+    }
+}
+
+/// Most bytes read of a process's `cmdline` or `environ` (Linux allows 2 MiB of arguments).
+const MAX_PROC_BYTES: u64 = 2 << 20;
 
 fn io_error(what: &str, e: io::Error) -> NodeError {
     match e.kind() {
@@ -319,7 +320,8 @@ fn read_processes(proc_dir: &Path) -> Vec<Process> {
         .filter_map(Result::ok)
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|pid| {
-            let bytes = std::fs::read(proc_dir.join(pid.to_string()).join("cmdline")).ok()?;
+            let cmdline = proc_dir.join(pid.to_string()).join("cmdline");
+            let bytes = read::regular_file(&cmdline, MAX_PROC_BYTES).ok()?;
             let mut argv = split_nul(&bytes).into_iter();
             let binary = argv.next()?;
             Some(Process {

@@ -26,11 +26,17 @@ impl Names {
     }
 }
 
+/// Most bytes of `etc/passwd` or `etc/group` read (a node with a huge one keeps ids as numbers).
+const MAX_TABLE_BYTES: u64 = 16 << 20;
+
 /// `name:x:id:...` lines; the first name of an id wins, as getpwuid does.
 fn table(root: &Dir, path: &str) -> HashMap<u32, String> {
     let mut names = HashMap::new();
-    let Ok(text) = root.read_to_string(path) else {
-        return names;
+    let text = match super::read::open_regular_in(root, std::path::Path::new(path))
+        .and_then(|f| super::read::bounded(f, MAX_TABLE_BYTES))
+    {
+        Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+        Err(_) => return names,
     };
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let mut fields = line.split(':');

@@ -13,7 +13,7 @@ use super::version::version_in_text;
 use crate::node::{Node, NodePath, Process, Source};
 use kubecis_sdk::flags::Flags;
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::time::Duration;
 
@@ -200,6 +200,10 @@ impl Discovery {
 }
 
 /// k3s's log: its `--log` file, the OpenRC log files, else the journal.
+/// Most bytes of a k3s log read: a log is read line by line, but a file of
+/// gigabytes (or one without line ends) must not hold the scan.
+const MAX_LOG_BYTES: u64 = 512 << 20;
+
 fn read_log(node: &Node, k3s: &Process) -> Option<Log> {
     let flags = Flags::parse(&k3s.args[1..]);
     let given = flags.get("log").or_else(|| flags.get("l"));
@@ -212,7 +216,7 @@ fn read_log(node: &Node, k3s: &Process) -> Option<Log> {
             continue;
         };
         if let Ok(f) = node.open_file(&path) {
-            let log = Log::read(path.to_string(), BufReader::new(f));
+            let log = Log::read(path.to_string(), BufReader::new(f.take(MAX_LOG_BYTES)));
             if !log.is_empty() {
                 return Some(log);
             }
