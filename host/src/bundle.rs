@@ -477,6 +477,11 @@ impl Library {
     }
 }
 
+/// Most bytes of one bundle file and of one shipped component read: a bundle
+/// from outside is read as warily as a node.
+const MAX_BUNDLE_FILE_BYTES: u64 = 16 << 20;
+const MAX_COMPONENT_BYTES: u64 = 64 << 20;
+
 /// The bundles of a `--bundle-dir`, each read and validated now.
 fn read_bundle_dir(dir: &Path) -> Result<Vec<Bundle>, BundleError> {
     let entries = std::fs::read_dir(dir).map_err(|e| BundleError::Io(dir.to_path_buf(), e))?;
@@ -504,9 +509,11 @@ fn read_bundle_dir(dir: &Path) -> Result<Vec<Bundle>, BundleError> {
         known.extend(components.keys().cloned());
         let read = |file: &str| -> Result<Text, BundleError> {
             let path = bundle_dir.join(file);
-            std::fs::read_to_string(&path)
+            let bytes = crate::node::read::regular_file(&path, MAX_BUNDLE_FILE_BYTES)
+                .map_err(|e| invalid(&path.display().to_string(), e.to_string()))?;
+            String::from_utf8(bytes)
                 .map(Text::Yaml)
-                .map_err(|e| BundleError::Io(path, e))
+                .map_err(|_| invalid(&path.display().to_string(), "is not UTF-8 text"))
         };
         let mut bundle = Bundle::parse(&name, &read, &known)?;
         bundle.components = components;
@@ -546,7 +553,8 @@ fn read_components(dir: &Path) -> Result<BTreeMap<String, ShippedComponent>, Bun
     for path in entries.filter_map(Result::ok).map(|e| e.path()) {
         if path.extension().is_some_and(|e| e == "wasm") {
             let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-            let wasm = std::fs::read(&path).map_err(|e| BundleError::Io(path.clone(), e))?;
+            let wasm = crate::node::read::regular_file(&path, MAX_COMPONENT_BYTES)
+                .map_err(|e| invalid(&path.display().to_string(), e.to_string()))?;
             let sha256 = hex::encode(sha2::Sha256::digest(&wasm));
             out.insert(name, ShippedComponent { wasm, sha256 });
         }
