@@ -647,3 +647,40 @@ fn version_names_the_commit_the_engine_and_every_bundle_digest() {
         );
     }
 }
+
+/// A bundle from outside is read as warily as a node: a FIFO where a file is
+/// expected is refused at once, and its text is shown, never obeyed.
+#[test]
+fn a_bundle_from_outside_cannot_hang_or_drive_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    write_bundle(
+        dir.path(),
+        "evil",
+        "master",
+        "- id: \"9.1.1\"\n  title: \"clears the screen \\e[2J\"\n  automated: false\n  scored: false\n  manual: a person looks\n  remediation: r",
+    );
+    let bundles = dir.path().display().to_string();
+    let out = kubecis(&[
+        "plan",
+        "--bundle-dir",
+        &bundles,
+        "--benchmark",
+        "evil",
+        "--targets",
+        "master",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("clears the screen \\u{1b}[2J"), "{text}");
+    assert!(!text.contains('\x1b'), "{text}");
+
+    let items = dir.path().join("evil/items.yaml");
+    std::fs::remove_file(&items).unwrap();
+    let c = std::ffi::CString::new(items.to_str().unwrap()).unwrap();
+    // SAFETY: mkfifo only reads the path it is given.
+    assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o644) }, 0);
+    assert_usage_error(
+        &["benchmarks", "--bundle-dir", &bundles],
+        &format!("{}: is a FIFO, not a regular file", items.display()),
+    );
+}

@@ -48,5 +48,5 @@ pub fn run_diff(args: &DiffArgs) -> Result<ExitCode> {
         .chain(&d.changed)
         .filter(|c| c.new.is_some_and(|s| args.gate.trips(s)) && c.old != c.new)
         .count();
-    Ok(args.gate.exit(tripped, 1, true))
+    Ok(args.gate.exit(tripped, 1))
 }

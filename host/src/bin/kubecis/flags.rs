@@ -92,12 +92,17 @@ impl Gate {
         self.fail_on.iter().any(|f| f.state() == state)
     }
 
-    /// The exit status for a result in which `tripped` states were found.
-    pub fn exit(&self, tripped: usize, default_code: u8, fail_on_given: bool) -> ExitCode {
-        let code = self
-            .exit_code
-            .unwrap_or(if fail_on_given { 1 } else { default_code });
+    /// The exit status for a result in which `tripped` states were found;
+    /// `default_code` when no `--exit-code` was given.
+    pub fn exit(&self, tripped: usize, default_code: u8) -> ExitCode {
+        let code = self.exit_code.unwrap_or(default_code);
         ExitCode::from(if tripped > 0 { code } else { 0 })
+    }
+
+    /// `scan` and `report` only report unless a gate is asked for: `--fail-on`
+    /// alone exits 1, as `--exit-code 1` would.
+    pub fn report_default(fail_on_given: bool) -> u8 {
+        u8::from(fail_on_given)
     }
 }
 

@@ -4,7 +4,7 @@ use crate::flags::{EXIT_NOTHING_JUDGED, Gate, OutputArgs};
 use anyhow::{Context, Result, bail};
 use kubecis::cluster::render::CsvKind;
 use kubecis::cluster::{self, ClusterGroup, ReportOptions, compose_files};
-use kubecis::output::count;
+use kubecis::output::{count, printable_lines};
 use kubecis::report::State;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -102,7 +102,8 @@ pub fn run_report(args: &ReportArgs, fail_on_given: bool) -> Result<ExitCode> {
         );
     }
     let text = match args.format {
-        ReportFormat::Text => cluster::render::render_text(&report),
+        // Node names and values come from report files: shown, never obeyed.
+        ReportFormat::Text => printable_lines(&cluster::render::render_text(&report)),
         ReportFormat::Json => {
             let mut s = serde_json::to_string_pretty(&report)?;
             s.push('\n');
@@ -142,5 +143,5 @@ pub fn run_report(args: &ReportArgs, fail_on_given: bool) -> Result<ExitCode> {
         eprintln!("kubecis: nothing was judged: no node passed, failed or warned on any item");
         return Ok(ExitCode::from(EXIT_NOTHING_JUDGED));
     }
-    Ok(args.gate.exit(tripped, 0, fail_on_given))
+    Ok(args.gate.exit(tripped, Gate::report_default(fail_on_given)))
 }

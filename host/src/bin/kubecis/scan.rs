@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use kubecis::bundle::{Bundle, Library};
 use kubecis::node::discovery::{Discovery, NodeType};
 use kubecis::node::{Node, NodePath, Source};
-use kubecis::output::{Format, count};
+use kubecis::output::{Format, count, printable, printable_lines};
 use kubecis::report::{Report, State};
 use kubecis::sandbox::{Cache, Limits, Sandbox};
 use kubecis::scan::{self, ScanOptions};
@@ -150,7 +150,7 @@ fn choose_benchmark(
         bundle.benchmark
     );
     if let Some(w) = warning {
-        eprintln!("kubecis: warning: {w}");
+        eprintln!("kubecis: warning: {}", printable(&w));
         from.push_str(&format!(" ({w})"));
     }
     Ok((bundle.benchmark.clone(), from))
@@ -189,7 +189,7 @@ fn selection_for(target: &Target, library: &Library, bundle: &Bundle) -> Result<
         scored_only: target.scored_only,
     };
     for warning in selection.validate(bundle)? {
-        eprintln!("kubecis: warning: {warning}");
+        eprintln!("kubecis: warning: {}", printable(&warning));
     }
     Ok(selection)
 }
@@ -256,11 +256,19 @@ fn prepare(target: &Target, plan_anywhere: bool) -> Result<Prepared> {
     })
 }
 
-/// Why nothing applies on a node where no component runs, and where it looked.
+/// That no component runs, and where it looked.
+fn no_component(node: &Node) -> String {
+    format!(
+        "no Kubernetes component runs on this node (processes read from {})",
+        node.proc_dir().display()
+    )
+}
+
+/// Why nothing applies on a node where no component runs, and what to do.
 fn nothing_runs(node: &Node) -> String {
     format!(
-        "no Kubernetes component runs on this node (processes read from {}), so no item applies; scan a node root with --root DIR (and --proc DIR), or name the node types with --targets",
-        node.proc_dir().display()
+        "{}, so no item applies; scan a node root with --root DIR (and --proc DIR), or name the node types with --targets",
+        no_component(node)
     )
 }
 
@@ -323,7 +331,7 @@ pub fn run_scan(args: &ScanArgs, fail_on_given: bool) -> Result<ExitCode> {
         .iter()
         .filter(|r| args.gate.trips(r.state))
         .count();
-    Ok(args.gate.exit(tripped, 0, fail_on_given))
+    Ok(args.gate.exit(tripped, Gate::report_default(fail_on_given)))
 }
 
 /// A report in which no item passed, failed or warned says nothing about
@@ -356,10 +364,7 @@ pub fn run_plan(args: &PlanArgs) -> Result<ExitCode> {
         node_types = NodeType::ALL.to_vec();
         from = format!(
             "{}; planned for every node type",
-            nothing_runs(&prepared.node)
-                .split(", so")
-                .next()
-                .unwrap_or_default()
+            no_component(&prepared.node)
         );
     }
     let planned = scan::plan(bundle, &node_types, &prepared.options.selection);
@@ -390,7 +395,7 @@ pub fn run_plan(args: &PlanArgs) -> Result<ExitCode> {
                 "{} ({}), profile {profile}; node {} checked as {} ({from})",
                 bundle.title,
                 bundle.benchmark,
-                kubecis::output::printable(&prepared.options.node_name),
+                prepared.options.node_name,
                 types.join(", ")
             );
             let n = |f: fn(&Decision) -> bool| planned.iter().filter(|p| f(&p.decision)).count();
@@ -419,7 +424,8 @@ pub fn run_plan(args: &PlanArgs) -> Result<ExitCode> {
             s
         }
     };
-    args.output.emit(&text)?;
+    // Titles may come from a bundle directory: shown, never obeyed.
+    args.output.emit(&printable_lines(&text))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -48,11 +48,10 @@ impl KubernetesVersion {
     /// the first time (at most [`PROBE_TIMEOUT`] per binary).
     pub fn get(&self) -> Found {
         let mut probe = self.probe.lock().unwrap_or_else(|p| p.into_inner());
-        if let Probe::Running(_) = &*probe
-            && let Probe::Running(handle) = std::mem::take(&mut *probe)
-        {
-            *probe = Probe::Done(handle.join().unwrap_or(None));
-        }
+        *probe = match std::mem::take(&mut *probe) {
+            Probe::Running(handle) => Probe::Done(handle.join().unwrap_or(None)),
+            settled => settled,
+        };
         match &*probe {
             Probe::Done(Some(found)) => Some(found.clone()),
             _ => self.on_disk.clone(),
