@@ -15,15 +15,15 @@ pub(super) fn run_bounded(
     timeout: Duration,
     output_limit: u64,
 ) -> Option<String> {
-    let mut child = Command::new(program)
+    let mut command = Command::new(program);
+    command
         .args(args)
         .env_clear()
         .current_dir("/")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
+        .stderr(Stdio::null());
+    let mut child = spawn_when_not_busy(&mut command)?;
     // Read while it runs: a program that fills the pipe must not stall until the deadline.
     let stdout = child.stdout.take()?;
     let reader = std::thread::spawn(move || {
@@ -47,6 +47,22 @@ pub(super) fn run_bounded(
     status
         .filter(|s| s.success())
         .map(|_| String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// A binary still open for writing somewhere (being upgraded, or written
+/// while another thread forks and so briefly holds the descriptor) cannot be
+/// executed yet; that state passes within milliseconds, so try a few times.
+fn spawn_when_not_busy(command: &mut Command) -> Option<std::process::Child> {
+    for attempt in 0.. {
+        match command.spawn() {
+            Ok(child) => return Some(child),
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && attempt < 20 => {
+                std::thread::sleep(Duration::from_millis(5 << attempt.min(4)))
+            }
+            Err(_) => return None,
+        }
+    }
+    None
 }
 
 #[cfg(test)]
