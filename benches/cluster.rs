@@ -41,7 +41,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     let mut sandbox = Sandbox::new(
         Limits::default(),
-        Some(Cache::new(dir.path().join("cache"))),
+        Some(Cache::open(dir.path().join("cache")).unwrap()),
     )
     .unwrap();
     scan::prepare(&mut sandbox, bundle).unwrap();

@@ -111,7 +111,7 @@ fn main() {
         for _ in 0..RUNS {
             let start = Instant::now();
             let mut sandbox =
-                Sandbox::new(Limits::default(), Some(Cache::new(cache.clone()))).unwrap();
+                Sandbox::new(Limits::default(), Some(Cache::open(cache.clone()).unwrap())).unwrap();
             scan::prepare(&mut sandbox, bundle).unwrap();
             assert_eq!(sandbox.stats.compiled, 0, "a warm scan must not compile");
             let node = Arc::new(Node::at_root(&root, None).unwrap());

@@ -35,7 +35,7 @@ const ITEMS: &str = r#"
   scored: true
   check: hostile
   settings: {behaviour: snoop, path: /etc/shadow}
-  grants: {paths: [/etc/kubernetes]}
+  grants: {content: [/etc/kubernetes]}
   remediation: none
 - id: "9.1.5"
   title: climbs out of its grant with ..
@@ -43,7 +43,7 @@ const ITEMS: &str = r#"
   scored: true
   check: hostile
   settings: {behaviour: snoop, path: /etc/kubernetes/../../etc/shadow}
-  grants: {paths: [/etc/kubernetes]}
+  grants: {content: [/etc/kubernetes]}
   remediation: none
 - id: "9.1.6"
   title: follows a symlink inside its grant to a file outside it
@@ -51,7 +51,7 @@ const ITEMS: &str = r#"
   scored: true
   check: hostile
   settings: {behaviour: snoop, path: /etc/kubernetes/shadow-link}
-  grants: {paths: [/etc/kubernetes]}
+  grants: {content: [/etc/kubernetes]}
   remediation: none
 - id: "9.1.7"
   title: follows a relative symlink above the node root
@@ -59,7 +59,7 @@ const ITEMS: &str = r#"
   scored: true
   check: hostile
   settings: {behaviour: snoop, path: /etc/kubernetes/escape}
-  grants: {paths: [/etc/kubernetes]}
+  grants: {content: [/etc/kubernetes]}
   remediation: none
 - id: "9.1.8"
   title: traps
@@ -77,7 +77,7 @@ const ITEMS: &str = r#"
     component: kubelet
     config: ${kubelet.conf}
     tests: [{flag: --anonymous-auth, key: authentication.anonymous.enabled, compare: {op: eq, value: "false"}}]
-  grants: {processes: [kubelet], paths: ["${kubelet.conf}"]}
+  grants: {processes: [kubelet], content: ["${kubelet.conf}"]}
   remediation: none
 - id: "9.1.10"
   title: asks for processes it was not granted
@@ -89,7 +89,109 @@ const ITEMS: &str = r#"
     tests: [{flag: --anonymous-auth}]
   grants: {processes: [kubelet]}
   remediation: none
+- id: "9.1.11"
+  title: sleeps through the WASI clock
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: sleep, ms: 5000}
+  remediation: none
+- id: "9.1.12"
+  title: asks for a whole private key
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: value, path: /etc/kubernetes/pki/ca.key, key: ""}
+  grants: {content: [/etc/kubernetes]}
+  remediation: none
+- id: "9.1.13"
+  title: asks a private key for a value
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: value, path: /etc/kubernetes/pki/ca.key, key: "a"}
+  grants: {content: [/etc/kubernetes]}
+  remediation: none
+- id: "9.1.14"
+  title: asks a kubeconfig for its client key
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: value, path: /etc/kubernetes/admin.conf, key: users.0.user.client-key-data}
+  grants: {content: [/etc/kubernetes]}
+  remediation: none
+- id: "9.1.15"
+  title: asks a kubeconfig for a mapping holding its secrets
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: value, path: /etc/kubernetes/admin.conf, key: users}
+  grants: {content: [/etc/kubernetes]}
+  remediation: none
+- id: "9.1.16"
+  title: reads /etc/shadow under a grant of /etc
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: value, path: /etc/shadow, key: root}
+  grants: {content: [/etc]}
+  remediation: none
+- id: "9.1.17"
+  title: reads etcd's whole environment
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: environ, component: etcd}
+  grants: {processes: [etcd], environment: {etcd: [ETCD_CLIENT_CERT_AUTH, ETCD_INITIAL_CLUSTER_TOKEN]}}
+  remediation: none
+- id: "9.1.18"
+  title: asks for a large value until it has taken more than its budget
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: drain, path: /etc/kubernetes/big.yaml, key: blob, times: 10}
+  grants: {content: [/etc/kubernetes/big.yaml]}
+  remediation: none
+- id: "9.1.19"
+  title: reads the kubelet's arguments, a token among them
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: argv, component: kubelet}
+  grants: {processes: [kubelet]}
+  remediation: none
+- id: "9.1.20"
+  title: reads values with a metadata grant only
+  automated: true
+  scored: true
+  check: hostile
+  settings: {behaviour: value, path: /var/lib/kubelet/config.yaml, key: authentication}
+  grants: {metadata: [/var/lib/kubelet]}
+  remediation: none
 "#;
+
+/// The fixture's etcd process directory.
+fn etcd_proc(root: &std::path::Path) -> std::path::PathBuf {
+    std::fs::read_dir(root.join("proc"))
+        .unwrap()
+        .flatten()
+        .find(|e| std::fs::read(e.path().join("cmdline")).is_ok_and(|c| c.starts_with(b"etcd\0")))
+        .expect("an etcd process in the fixture")
+        .path()
+}
+
+/// The fixture's kubelet process directory.
+fn kubelet_proc(root: &std::path::Path) -> std::path::PathBuf {
+    std::fs::read_dir(root.join("proc"))
+        .unwrap()
+        .flatten()
+        .find(|e| {
+            std::fs::read(e.path().join("cmdline"))
+                .is_ok_and(|c| c.starts_with(b"/usr/bin/kubelet\0"))
+        })
+        .expect("a kubelet process in the fixture")
+        .path()
+}
 
 fn hostile_scan() -> Report {
     let node = Materialised::new("kubeadm-control-plane");
@@ -107,6 +209,29 @@ fn hostile_scan() -> Report {
     )
     .unwrap();
 
+    // Secrets a granted check goes after: a private key, a kubeconfig's
+    // client key and token, cloud credentials and a token in an environment
+    // and a command line; and a value large enough to drain the answer budget.
+    let admin = root.join("etc/kubernetes/admin.conf");
+    let mut kubeconfig = std::fs::read_to_string(&admin).unwrap();
+    kubeconfig.push_str("    token: s3cr3t-admin-token\n");
+    std::fs::write(&admin, kubeconfig).unwrap();
+    std::fs::write(
+        root.join("etc/kubernetes/big.yaml"),
+        format!("blob: {}\n", "x".repeat(900_000)),
+    )
+    .unwrap();
+    let etcd = etcd_proc(&root);
+    std::fs::write(
+        etcd.join("environ"),
+        "ETCD_CLIENT_CERT_AUTH=true\0AWS_SECRET_ACCESS_KEY=AKIAs3cr3tcloud\0ETCD_INITIAL_CLUSTER_TOKEN=s3cr3t-cluster\0",
+    )
+    .unwrap();
+    let kubelet = kubelet_proc(&root);
+    let mut cmdline = std::fs::read(kubelet.join("cmdline")).unwrap();
+    cmdline.extend_from_slice(b"--token=s3cr3t-bootstrap\0");
+    std::fs::write(kubelet.join("cmdline"), cmdline).unwrap();
+
     let bundles = node.dir.path().join("bundles");
     write_bundle(&bundles, "hostile-test", "node", ITEMS);
     std::fs::copy(
@@ -121,6 +246,8 @@ fn hostile_scan() -> Report {
         "hostile-test",
         "--bundle-dir",
         bundles.to_str().unwrap(),
+        "--allow-grants",
+        "hostile-test",
         "--root",
         root.to_str().unwrap(),
         "--cache-dir",
@@ -179,9 +306,64 @@ fn every_attack_ends_as_an_error_of_its_own_check() {
         "leads outside the node root",
     );
     expect(&report, "9.1.8", State::Error, "trapped");
-    // The secret never reaches a report.
+    expect(&report, "9.1.11", State::Error, "checks may not wait");
+    // Secrets within a grant: never handed over.
+    expect(&report, "9.1.12", State::Error, "no key given");
+    expect(
+        &report,
+        "9.1.13",
+        State::Error,
+        "not a configuration document",
+    );
+    expect(&report, "9.1.14", State::Error, "is a secret");
+    let users = report.result("9.1.15").unwrap();
+    assert_eq!(users.state, State::Pass, "{users:?}");
+    assert!(
+        users.actual.contains("kubernetes-admin"),
+        "{}",
+        users.actual
+    );
+    assert!(
+        users.actual.contains("(withheld: secret)"),
+        "{}",
+        users.actual
+    );
+    expect(
+        &report,
+        "9.1.16",
+        State::Error,
+        "not a configuration document",
+    );
+    let env = report.result("9.1.17").unwrap();
+    assert_eq!(env.state, State::Pass, "{env:?}");
+    assert_eq!(
+        env.actual,
+        "ETCD_CLIENT_CERT_AUTH=true ETCD_INITIAL_CLUSTER_TOKEN=(withheld: secret)"
+    );
+    expect(&report, "9.1.18", State::Error, "more than 4194304 bytes");
+    let argv = report.result("9.1.19").unwrap();
+    assert!(
+        argv.actual.contains("--token=(withheld: secret)"),
+        "{}",
+        argv.actual
+    );
+    expect(
+        &report,
+        "9.1.20",
+        State::Error,
+        "outside the item's content grant",
+    );
+    // No secret reaches a report.
     let json = serde_json::to_string(&report).unwrap();
-    assert!(!json.contains("$6$secret"));
+    for secret in [
+        "$6$secret",
+        "s3cr3t",
+        "AKIA",
+        "PRIVATE KEY",
+        "LS0tLS1CRUdJTiBSU0",
+    ] {
+        assert!(!json.contains(secret), "{secret} reached the report");
+    }
 }
 
 #[test]
@@ -201,7 +383,10 @@ fn honest_checks_still_run_and_ungranted_processes_are_denied() {
         State::Error,
         "denied: processes of apiserver are outside the item's grant",
     );
-    assert_eq!(report.totals[&State::Error], 9);
+    assert_eq!(report.totals[&State::Error], 16);
+    assert!(report.bundle_origin.starts_with("directory "));
+    assert!(report.bundle_origin.ends_with("bundles/hostile-test"));
+    assert_eq!(report.bundle_digest.len(), 64);
 }
 
 #[test]
@@ -214,7 +399,7 @@ fn warm_sandbox_loads_from_the_cache_and_repairs_a_corrupt_entry() {
     let load = || {
         let mut sandbox = Sandbox::new(
             Limits::default(),
-            Some(Cache::new(dir.path().to_path_buf())),
+            Some(Cache::open(dir.path().to_path_buf()).unwrap()),
         )
         .unwrap();
         kubecis::scan::prepare(&mut sandbox, bundle).unwrap();
@@ -242,6 +427,20 @@ fn warm_sandbox_loads_from_the_cache_and_repairs_a_corrupt_entry() {
         "the corrupt entry is recompiled, never deserialised"
     );
     assert_eq!(load(), (0, 2), "and stored again");
+
+    // One component's entry planted under the other's name, tag and all:
+    // bound to the component it was compiled from, it is not loaded.
+    std::fs::copy(&entries[0], &entries[1]).unwrap();
+    std::fs::copy(
+        entries[0].with_extension("sum"),
+        entries[1].with_extension("sum"),
+    )
+    .unwrap();
+    assert_eq!(load(), (1, 1), "a planted entry is recompiled");
+    // Entries tagged with another key (a cache copied from elsewhere) are not loaded.
+    std::fs::write(dir.path().join("key"), [7u8; 32]).unwrap();
+    assert_eq!(load(), (2, 0), "entries under another key are recompiled");
+    assert_eq!(load(), (0, 2));
 }
 
 /// A node that lays traps for the host: FIFOs where files are expected (a
@@ -334,5 +533,266 @@ fn a_hostile_node_cannot_hang_or_lead_the_host_out() {
         )),
         "{}",
         stderr(&out)
+    );
+}
+
+/// Debian, Ubuntu and Fedora link /lib to usr/lib: a grant of a path under
+/// /lib holds for the file it leads to.
+#[test]
+fn a_merged_usr_node_is_judged() {
+    let node = Materialised::new("kubeadm-control-plane");
+    let root = node.root();
+    std::fs::create_dir_all(root.join("usr")).unwrap();
+    std::fs::rename(root.join("lib"), root.join("usr/lib")).unwrap();
+    std::os::unix::fs::symlink("usr/lib", root.join("lib")).unwrap();
+    // Without kubeadm's drop-in, the unit under /lib is the kubelet's service file.
+    std::fs::remove_dir_all(root.join("etc/systemd/system/kubelet.service.d")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    let unit = root.join("usr/lib/systemd/system/kubelet.service");
+    std::fs::set_permissions(unit, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let (code, out, err) = support::scan_fixture(
+        &node,
+        &[
+            "--benchmark",
+            "cis-1.8",
+            "--check",
+            "4.1.1,4.1.2",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: Report = serde_json::from_str(&out).unwrap();
+    for (id, state) in [("4.1.1", State::Pass), ("4.1.2", State::Pass)] {
+        let r = report.result(id).unwrap();
+        assert_eq!(r.state, state, "{id}: {r:?}");
+        assert!(
+            r.actual.contains("/lib/systemd/system/kubelet.service"),
+            "{r:?}"
+        );
+    }
+}
+
+/// Writes a one-item bundle `name` under `dir` with these grants.
+fn bundle_with_grants(dir: &std::path::Path, name: &str, grants: &str) {
+    let item = format!(
+        "- id: \"9.1.1\"\n  title: reads what it is granted\n  automated: true\n  scored: true\n  check: flag\n  settings: {{component: kubelet, tests: [{{flag: --anonymous-auth}}]}}\n  grants: {{processes: [kubelet], {grants}}}\n  remediation: none\n"
+    );
+    write_bundle(dir, name, "node", &item);
+}
+
+#[test]
+fn broad_or_sensitive_grants_of_an_outside_bundle_need_the_operator() {
+    let node = Materialised::new("kubeadm-control-plane");
+    let (root, cache) = node.root_and_cache();
+    for (grants, refused) in [
+        (
+            "content: [/]",
+            "content of / is refused: a whole system directory",
+        ),
+        (
+            "metadata: [/etc]",
+            "metadata of /etc is refused: a whole system directory",
+        ),
+        ("content: [/etc/kubernetes]", "reaching /etc/kubernetes/pki"),
+        ("content: [/etc/shadow]", "reaching /etc/shadow"),
+        ("metadata: [/root/.ssh]", "inside /root, a private place"),
+        (
+            "content: [/var/lib/../../etc/kubernetes/pki/ca.key]",
+            "reaching /etc/kubernetes/pki",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        bundle_with_grants(dir.path(), "vendor-bench", grants);
+        let bundles = dir.path().to_str().unwrap();
+        let base = [
+            "scan",
+            "--root",
+            &root,
+            "--cache-dir",
+            &cache,
+            "--benchmark",
+            "vendor-bench",
+            "--bundle-dir",
+            bundles,
+        ];
+        let out = kubecis(&base);
+        assert_eq!(out.status.code(), Some(2), "{grants}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(err.contains("vendor-bench: item 9.1.1"), "{grants}: {err}");
+        assert!(err.contains(refused), "{grants}: {err}");
+        assert!(
+            err.contains("--allow-grants vendor-bench"),
+            "{grants}: {err}"
+        );
+        // Named by the operator, the same bundle runs.
+        let mut allowed = base.to_vec();
+        allowed.extend(["--allow-grants", "vendor-bench"]);
+        let out = kubecis(&allowed);
+        assert_eq!(out.status.code(), Some(0), "{grants}: {}", stderr(&out));
+    }
+    // Narrow grants need nothing.
+    let dir = tempfile::tempdir().unwrap();
+    bundle_with_grants(
+        dir.path(),
+        "vendor-bench",
+        "content: [/var/lib/kubelet/config.yaml], metadata: [/etc/kubernetes/pki]",
+    );
+    let out = kubecis(&[
+        "plan",
+        "--root",
+        &root,
+        "--benchmark",
+        "vendor-bench",
+        "--bundle-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let plan = String::from_utf8_lossy(&out.stdout);
+    for words in [
+        "may read: arguments of the processes of kubelet",
+        "may read: configuration values of /var/lib/kubelet/config.yaml",
+        "may read: owner, group and mode under /etc/kubernetes/pki",
+    ] {
+        assert!(plan.contains(words), "{words}:\n{plan}");
+    }
+}
+
+#[test]
+fn an_outside_bundle_stays_in_its_directory_and_its_name() {
+    let node = Materialised::new("kubeadm-control-plane");
+    let (root, _) = node.root_and_cache();
+    let plan = |dir: &std::path::Path, name: &str| {
+        kubecis(&[
+            "plan",
+            "--root",
+            &root,
+            "--benchmark",
+            name,
+            "--bundle-dir",
+            dir.to_str().unwrap(),
+        ])
+    };
+    // A built-in name is reserved.
+    let dir = tempfile::tempdir().unwrap();
+    bundle_with_grants(dir.path(), "cis-1.8", "metadata: []");
+    let out = plan(dir.path(), "cis-1.8");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("takes the name of a built-in benchmark"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Sections outside the bundle's directory: by path, absolute, by link.
+    let secret = node.dir.path().join("secret.yaml");
+    std::fs::write(&secret, "root:$6$s3cr3tsalt$hash:19000:0:99999:7:::\n").unwrap();
+    for (section, refused) in [
+        ("../../secret.yaml", "is not a plain file name"),
+        ("/etc/passwd", "is not a plain file name"),
+        ("linked.yaml", "linked.yaml"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        bundle_with_grants(dir.path(), "vendor-bench", "metadata: []");
+        let b = dir.path().join("vendor-bench");
+        std::os::unix::fs::symlink(&secret, b.join("linked.yaml")).unwrap();
+        std::fs::write(
+            b.join("bundle.yaml"),
+            format!("benchmark: vendor-bench\ntitle: t\nkubernetes: [\"1.26\"]\nsections: [\"{section}\"]\n"),
+        )
+        .unwrap();
+        let out = plan(dir.path(), "vendor-bench");
+        assert_eq!(out.status.code(), Some(2), "{section}");
+        let err = stderr(&out);
+        assert!(err.contains(refused), "{section}: {err}");
+        assert!(!err.contains("s3cr3tsalt"), "{section} echoed: {err}");
+    }
+
+    // A section that is not one: the error names the file and line, not its text.
+    let dir = tempfile::tempdir().unwrap();
+    bundle_with_grants(dir.path(), "vendor-bench", "metadata: []");
+    std::fs::copy(&secret, dir.path().join("vendor-bench/items.yaml")).unwrap();
+    let out = plan(dir.path(), "vendor-bench");
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("vendor-bench/items.yaml"), "{err}");
+    assert!(!err.contains("s3cr3tsalt"), "echoed: {err}");
+
+    // A shipped component that is not a component is refused when loaded.
+    let dir = tempfile::tempdir().unwrap();
+    bundle_with_grants(dir.path(), "vendor-bench", "metadata: []");
+    std::fs::write(
+        dir.path().join("vendor-bench/components/flag.wasm"),
+        b"\0asm\x01\0\0\0",
+    )
+    .unwrap();
+    let out = kubecis(&["benchmarks", "--bundle-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("flag.wasm: is not a WebAssembly component"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// A kubelet config that is a billion-laughs YAML: the item errs, the scan ends.
+#[test]
+fn an_alias_bomb_on_the_node_is_refused() {
+    let node = Materialised::new("kubeadm-control-plane");
+    let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let p = i - 1;
+        bomb.push_str(&format!(
+            "a{i}: &a{i} [{}]\n",
+            vec![format!("*a{p}"); 10].join(", ")
+        ));
+    }
+    std::fs::write(node.root().join("var/lib/kubelet/config.yaml"), bomb).unwrap();
+    let (code, out, err) = support::scan_fixture(
+        &node,
+        &[
+            "--benchmark",
+            "cis-1.8",
+            "--check",
+            "4.2.1",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 3, "judged nothing: {err}");
+    let report: Report = serde_json::from_str(&out).unwrap();
+    let r = report.result("4.2.1").unwrap();
+    assert_eq!(r.state, State::Error, "{r:?}");
+    assert!(r.reason.contains("aliases expand"), "{}", r.reason);
+}
+
+#[test]
+fn a_report_names_the_bundle_that_judged() {
+    let node = Materialised::new("kubeadm-control-plane");
+    let (code, out, err) = support::scan_fixture(
+        &node,
+        &[
+            "--benchmark",
+            "cis-1.8",
+            "--check",
+            "4.2.1",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: Report = serde_json::from_str(&out).unwrap();
+    assert_eq!(report.bundle_origin, "built-in");
+    let digest = kubecis::embedded::BUNDLE_DIGESTS
+        .iter()
+        .find(|(b, _)| *b == "cis-1.8")
+        .unwrap()
+        .1;
+    assert_eq!(report.bundle_digest, digest);
+    let (_, text, _) =
+        support::scan_fixture(&node, &["--benchmark", "cis-1.8", "--check", "4.2.1"]);
+    assert!(
+        text.contains(&format!("bundle: built-in, sha256 {}", &digest[..16])),
+        "{text}"
     );
 }

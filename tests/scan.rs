@@ -27,8 +27,11 @@ fn scan_root(root: &std::path::Path, benchmark: &str, name: &str) -> Report {
     let cache = tempfile::tempdir().unwrap();
     let library = Library::load(None).unwrap();
     let bundle = library.get(benchmark).unwrap();
-    let mut sandbox =
-        Sandbox::new(Limits::default(), Some(Cache::new(cache.path().to_owned()))).unwrap();
+    let mut sandbox = Sandbox::new(
+        Limits::default(),
+        Some(Cache::open(cache.path().to_owned()).unwrap()),
+    )
+    .unwrap();
     scan::prepare(&mut sandbox, bundle).unwrap();
     let node = Arc::new(Node::at_root(root, None).unwrap());
     let options = ScanOptions {

@@ -16,3 +16,4 @@ pub mod sandbox;
 pub mod scan;
 pub mod selection;
 pub mod skipconfig;
+pub mod yaml;

@@ -118,6 +118,12 @@ pub struct Report {
     /// How the benchmark was chosen: given, or mapped from the Kubernetes version.
     #[serde(default)]
     pub benchmark_from: String,
+    /// Where the benchmark's bundle comes from (`built-in`, `directory /path`)
+    /// and the SHA-256 of its files, so a report names exactly what judged.
+    #[serde(default)]
+    pub bundle_origin: String,
+    #[serde(default)]
+    pub bundle_digest: String,
     /// The profile applied, if any.
     pub profile: Option<String>,
     pub node: NodeInfo,

@@ -62,10 +62,18 @@ pub struct Planned {
     pub node_type: NodeType,
     #[serde(flatten)]
     pub decision: Decision,
+    /// What the item's check may read on the node, in words.
+    pub grants: Vec<String>,
 }
 
-/// What a scan with these options would do, item by item, without running a check.
-pub fn plan(bundle: &Bundle, node_types: &[NodeType], selection: &Selection) -> Vec<Planned> {
+/// What a scan with these options would do, item by item, without running a
+/// check; `vars` are discovery's, to show grants as the node's paths.
+pub fn plan(
+    bundle: &Bundle,
+    node_types: &[NodeType],
+    selection: &Selection,
+    vars: &BTreeMap<String, String>,
+) -> Vec<Planned> {
     bundle
         .items()
         .map(|(section, group, item)| Planned {
@@ -73,6 +81,7 @@ pub fn plan(bundle: &Bundle, node_types: &[NodeType], selection: &Selection) -> 
             title: item.title.clone(),
             node_type: section.node_type,
             decision: selection.decide(section, group, item, node_types),
+            grants: item.grants.describe(&|p| expand(p, vars)),
         })
         .filter(|p| p.decision != Decision::Omit)
         .collect()
@@ -178,6 +187,8 @@ pub fn scan(
         benchmark: bundle.benchmark.clone(),
         benchmark_title: bundle.title.clone(),
         benchmark_from: options.benchmark_from.clone(),
+        bundle_origin: bundle.origin.to_string(),
+        bundle_digest: bundle.digest.clone(),
         profile: options.selection.profile.as_ref().map(|p| p.name.clone()),
         node: NodeInfo {
             name: options.node_name.clone(),
@@ -244,15 +255,16 @@ pub fn judge(
         None => {
             let vars = &discovery.vars;
             let settings = expand_json(&item.settings, vars).to_string();
+            let paths = |list: &[String]| -> Vec<NodePath> {
+                list.iter()
+                    .filter_map(|p| NodePath::parse(&expand(p, vars)))
+                    .collect()
+            };
             let grant = Grant {
                 processes: item.grants.processes.clone(),
                 environment: item.grants.environment.clone(),
-                paths: item
-                    .grants
-                    .paths
-                    .iter()
-                    .filter_map(|p| NodePath::parse(&expand(p, vars)))
-                    .collect(),
+                metadata: paths(&item.grants.metadata),
+                content: paths(&item.grants.content),
             };
             sandbox.run(component, &settings, grant, node, discovery.clone())
         }

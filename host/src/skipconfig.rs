@@ -50,7 +50,7 @@ impl SkipConfig {
         let doc: serde_json::Value = if text.trim_start().starts_with(['{', '[']) {
             serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?
         } else {
-            serde_yaml_ng::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?
+            crate::yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?
         };
         let obj = doc
             .as_object()

@@ -1023,9 +1023,11 @@ def convert_flag(check, node_type, report):
     settings["tests"] = tests
     grants = {"processes": [component]}
     if uses_config:
-        grants["paths"] = [settings["config"]]
+        # Values of the config file: a content grant.
+        grants["content"] = [settings["config"]]
     if uses_env:
-        grants["environment"] = [component]
+        # Only the variables the tests read.
+        grants["environment"] = {component: sorted({t["env"] for t in tests if "env" in t})}
     return "flag", settings, grants, flag_remediation(settings, node_type, title_key, report.flavor)
 
 
@@ -1253,7 +1255,8 @@ def convert_file(check, node_type, report):
         settings["mode"] = mode
     if owner is not None:
         settings["owner"] = owner
-    grants = {"paths": grant_paths}
+    # Owners and modes only: a metadata grant.
+    grants = {"metadata": grant_paths}
     if report.flavor == "rke" and norm_title(check["text"]) in FILE_REMEDIATION_RKE:
         return "file", settings, grants, FILE_REMEDIATION_RKE[norm_title(check["text"])] + "\n"
     return "file", settings, grants, file_remediation(settings, node_type, report.flavor, exclude)
@@ -1898,10 +1901,11 @@ def verify_grants(it):
             errs.append(f"{iid}: unknown component {comp}")
         if comp not in g.get("processes", []):
             errs.append(f"{iid}: processes grant lacks {comp}")
-        if "config" in s and not covered(s["config"], g.get("paths", [])):
+        if "config" in s and not covered(s["config"], g.get("content", [])):
             errs.append(f"{iid}: config {s['config']} not granted")
-        if any("env" in t for t in s["tests"]) and comp not in g.get("environment", []):
-            errs.append(f"{iid}: env tests without environment grant")
+        for t in s["tests"]:
+            if "env" in t and t["env"] not in g.get("environment", {}).get(comp, []):
+                errs.append(f"{iid}: {t['env']} read without an environment grant")
         if any("key" in t for t in s["tests"]) and "config" not in s:
             errs.append(f"{iid}: key tests without config")
         if len(s["tests"]) > 1 and s.get("combine") not in ("and", "or"):
@@ -1941,7 +1945,7 @@ def verify_grants(it):
         if not targets:
             errs.append(f"{iid}: file check without paths or dirs")
         for p in targets:
-            if not covered(p, g.get("paths", [])):
+            if not covered(p, g.get("metadata", [])):
                 errs.append(f"{iid}: {p} not granted")
         if "mode" not in s and "owner" not in s:
             errs.append(f"{iid}: file check without mode or owner")

@@ -17,6 +17,20 @@ enum Settings {
     Snoop { path: String },
     /// Traps outright.
     Crash,
+    /// Sleeps through WASI's clock: the host must not block with it.
+    Sleep { ms: u64 },
+    /// Reads a value of a granted file and claims a pass with what it got.
+    Value { path: String, key: String },
+    /// Reads the whole environment of a component's first process.
+    Environ { component: String },
+    /// Asks for the same value again and again, to take more than its budget.
+    Drain {
+        path: String,
+        key: String,
+        times: usize,
+    },
+    /// Reports what argv the host hands over for a component.
+    Argv { component: String },
 }
 
 struct Hostile;
@@ -48,6 +62,62 @@ impl Check for Hostile {
                 },
             },
             Settings::Crash => unreachable!("crash on purpose"),
+            Settings::Sleep { ms } => {
+                std::thread::sleep(std::time::Duration::from_millis(ms));
+                outcome(Status::Pass, "", "slept", "")
+            }
+            Settings::Value { path, key } => match node::config_value(&path, &key) {
+                Ok(v) => outcome(Status::Pass, "", v, "the host answered"),
+                Err(e) => outcome(Status::Error, "", "", Why(&e).to_string()),
+            },
+            Settings::Environ { component } => {
+                let found = node::processes(&component)
+                    .ok()
+                    .and_then(|p| p.first().map(|p| p.pid));
+                let Some(pid) = found else {
+                    return outcome(Status::Error, "", "", format!("no {component} process"));
+                };
+                match node::environment(pid) {
+                    Ok(env) => {
+                        let text: Vec<String> =
+                            env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        outcome(Status::Pass, "", text.join(" "), "the host answered")
+                    }
+                    Err(e) => outcome(Status::Error, "", "", Why(&e).to_string()),
+                }
+            }
+            Settings::Drain { path, key, times } => {
+                let mut got = 0;
+                for _ in 0..times {
+                    match node::config_value(&path, &key) {
+                        Ok(v) => got += v.len(),
+                        Err(e) => {
+                            return outcome(
+                                Status::Error,
+                                "",
+                                format!("{got} bytes"),
+                                Why(&e).to_string(),
+                            );
+                        }
+                    }
+                }
+                outcome(
+                    Status::Pass,
+                    "",
+                    format!("{got} bytes"),
+                    "took everything it asked for",
+                )
+            }
+            Settings::Argv { component } => match node::processes(&component) {
+                Ok(list) => {
+                    let text: Vec<String> = list
+                        .iter()
+                        .map(|p| format!("{} {}", p.binary, p.args.join(" ")))
+                        .collect();
+                    outcome(Status::Pass, "", text.join("; "), "the host answered")
+                }
+                Err(e) => outcome(Status::Error, "", "", Why(&e).to_string()),
+            },
         }
     }
 }

@@ -112,7 +112,7 @@ impl ReportOptions {
 
     pub fn parse(text: &str) -> Result<ReportOptions, String> {
         let doc: serde_json::Value =
-            serde_yaml_ng::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+            crate::yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
         let cis = if doc.get("kind").and_then(|k| k.as_str()) == Some("GlobalReport") {
             let report_type = doc
                 .pointer("/spec/reportType")

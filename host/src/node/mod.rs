@@ -237,6 +237,13 @@ impl Node {
     /// A value of a YAML or JSON file by dotted key path (`""` for the whole document).
     pub fn config_value(&self, path: &NodePath, key: &str) -> Result<serde_json::Value, NodeError> {
         let doc = self.config(path)?;
+        // Keys, certificates, shadow files and the like parse as one YAML
+        // scalar: they are not configuration, and their text is not handed out.
+        if !(doc.is_object() || doc.is_array() || doc.is_null()) {
+            return Err(NodeError::Invalid(format!(
+                "{path} is not a configuration document (a mapping or a list); its content is not read"
+            )));
+        }
         let mut value: &serde_json::Value = &doc;
         for part in key_parts(key) {
             value = match value {
@@ -260,17 +267,43 @@ impl Node {
     }
 
     fn parse_config(&self, path: &NodePath) -> Result<serde_json::Value, NodeError> {
+        if holds_credentials(path) {
+            return Err(not_configuration(path));
+        }
         let bytes = read::bounded(self.open_file(path)?, MAX_CONFIG_BYTES)
             .map_err(|e| read_error(path, e))?;
         let text = String::from_utf8(bytes)
             .map_err(|_| NodeError::Invalid(format!("{path} is not UTF-8 text")))?;
+        if text.contains("-----BEGIN ") {
+            return Err(not_configuration(path));
+        }
         if text.trim().is_empty() {
             return Ok(serde_json::Value::Null);
         }
         // YAML is a superset of JSON: one parser serves both.
-        serde_yaml_ng::from_str(&text)
+        crate::yaml::from_str(&text)
             .map_err(|e| NodeError::Invalid(format!("{path} is not valid YAML or JSON: {e}")))
     }
+}
+
+/// Files that hold keys, certificates or password hashes by their name:
+/// whatever they parse as, they are not configuration to hand a check.
+fn holds_credentials(path: &NodePath) -> bool {
+    let name = path.to_string();
+    let name = name.rsplit('/').next().unwrap_or_default();
+    let base = name.trim_end_matches('-');
+    ["shadow", "gshadow", "master.passwd", "sudoers"].contains(&base)
+        || [
+            ".key", ".pem", ".crt", ".p12", ".pfx", ".der", ".csr", ".jks",
+        ]
+        .iter()
+        .any(|ext| name.ends_with(ext))
+}
+
+fn not_configuration(path: &NodePath) -> NodeError {
+    NodeError::Invalid(format!(
+        "{path} is not a configuration document: it holds keys, certificates or password hashes, and its content is not read"
+    ))
 }
 
 /// `authentication.anonymous.enabled`, or kube-bench's `{.authentication.anonymous.enabled}`.

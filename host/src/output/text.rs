@@ -209,6 +209,13 @@ fn header(out: &mut String, report: &Report, style: &TextStyle) {
         "profile: {}",
         report.profile.as_deref().unwrap_or("none")
     ));
+    if !report.bundle_origin.is_empty() {
+        let digest = report.bundle_digest.get(..16).unwrap_or("unknown");
+        lines.push(format!(
+            "bundle: {}, sha256 {digest}…",
+            report.bundle_origin
+        ));
+    }
     for line in lines {
         style.indented(out, 0, &line);
     }

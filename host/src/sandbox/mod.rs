@@ -5,16 +5,17 @@
 
 mod cache;
 mod host_api;
+mod secrets;
 
-pub use cache::Cache;
+pub use cache::{Cache, CacheError};
 
 use crate::node::discovery::Discovery;
 use crate::node::{Node, NodePath};
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use thiserror::Error;
 use wasmtime::component::{HasSelf, Linker, ResourceTable};
 use wasmtime::{
@@ -24,7 +25,12 @@ use wasmtime::{
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 
 mod bindings {
-    wasmtime::component::bindgen!({ path: "../wit", world: "check" });
+    // Trappable: a host call that finds the deadline passed ends the check.
+    wasmtime::component::bindgen!({
+        path: "../wit",
+        world: "check",
+        imports: { default: trappable },
+    });
 }
 
 pub use bindings::{Outcome, Status};
@@ -59,12 +65,14 @@ pub enum SandboxError {
     Engine(String),
 }
 
-/// What one item's check may touch, with variables already expanded.
+/// What one item's check may touch, with variables already expanded (see
+/// `bundle::Grants`).
 #[derive(Debug, Clone, Default)]
 pub struct Grant {
     pub processes: Vec<String>,
-    pub environment: Vec<String>,
-    pub paths: Vec<NodePath>,
+    pub environment: BTreeMap<String, Vec<String>>,
+    pub metadata: Vec<NodePath>,
+    pub content: Vec<NodePath>,
 }
 
 /// The store data of one check run.
@@ -75,6 +83,11 @@ pub struct CheckState {
     grant: Grant,
     node: Arc<Node>,
     discovery: Arc<Discovery>,
+    /// When host calls stop answering (the epoch stops the check's own code).
+    deadline: Instant,
+    timed_out: bool,
+    /// Bytes the host has handed to the check so far.
+    handed: usize,
 }
 
 impl WasiView for CheckState {
@@ -86,31 +99,60 @@ impl WasiView for CheckState {
     }
 }
 
-/// Refuses memory growth past the cap and remembers that it did.
+/// Refuses growth past the caps and remembers that it did. The caps are on
+/// the sum over every memory and table of the run, however many instances
+/// and memories the component declares.
 struct MemoryCap {
     max: usize,
+    memory: usize,
+    table_elements: usize,
     hit: bool,
 }
+
+/// Most table elements (function references) of one run, summed over tables.
+const MAX_TABLE_ELEMENTS: usize = 100_000;
 
 impl ResourceLimiter for MemoryCap {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        let ok = desired <= self.max;
+        let total = self.memory - current.min(self.memory) + desired;
+        let ok = total <= self.max;
+        if ok {
+            self.memory = total;
+        }
         self.hit |= !ok;
         Ok(ok)
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _max: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 100_000)
+        let total = self.table_elements - current.min(self.table_elements) + desired;
+        let ok = total <= MAX_TABLE_ELEMENTS;
+        if ok {
+            self.table_elements = total;
+        }
+        self.hit |= !ok;
+        Ok(ok)
+    }
+
+    fn instances(&self) -> usize {
+        MAX_CORE_INSTANCES as usize
+    }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES as usize
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES as usize
     }
 }
 
@@ -159,12 +201,12 @@ impl Drop for Ticker {
 fn pool() -> PoolingAllocationConfig {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(POOL_CHECKS)
-        .total_core_instances(POOL_CHECKS * 16)
-        .total_memories(POOL_CHECKS * 2)
-        .total_tables(POOL_CHECKS * 16)
-        .max_core_instances_per_component(16)
-        .max_memories_per_component(2)
-        .max_tables_per_component(16)
+        .total_core_instances(POOL_CHECKS * MAX_CORE_INSTANCES)
+        .total_memories(POOL_CHECKS * MAX_MEMORIES)
+        .total_tables(POOL_CHECKS * MAX_TABLES)
+        .max_core_instances_per_component(MAX_CORE_INSTANCES)
+        .max_memories_per_component(MAX_MEMORIES)
+        .max_tables_per_component(MAX_TABLES)
         // No async stacks: checks run synchronously.
         .total_stacks(0)
         .linear_memory_keep_resident(0)
@@ -172,8 +214,15 @@ fn pool() -> PoolingAllocationConfig {
     pool
 }
 
-/// Checks that may run at once in one sandbox (a scan runs one at a time).
+/// Checks that may run at once in one sandbox: a scan runs one at a time,
+/// and a few slots stay for runs abandoned in a stuck host call.
 const POOL_CHECKS: u32 = 4;
+
+/// What one check's component may hold: core instances (a Rust check has
+/// about four), linear memories and tables.
+const MAX_CORE_INSTANCES: u32 = 16;
+const MAX_MEMORIES: u32 = 2;
+const MAX_TABLES: u32 = 16;
 
 /// Statistics of loading components, for the report and the benchmark.
 #[derive(Debug, Clone, Copy, Default)]
@@ -190,25 +239,44 @@ pub struct Sandbox {
     cache: Option<Cache>,
     frozen_at: Duration,
     pub stats: LoadStats,
+    worker: Mutex<Worker>,
     _ticker: Ticker,
 }
 
+/// What a trap says when a check tries to wait on a clock.
+const NO_WAITING: &str =
+    "checks may not wait (sleep or poll a clock): a host thread would block past the deadline";
+
+/// The WASI version whose clock interface the linker serves.
+const WASI_CLOCKS: &str = "wasi:clocks/monotonic-clock@0.2.12";
+
 impl Sandbox {
     pub fn new(limits: Limits, cache: Option<Cache>) -> Result<Sandbox, SandboxError> {
+        let engine_error = |e: wasmtime::Error| SandboxError::Engine(format!("{e:#}"));
         let mut config = Config::new();
         config.epoch_interruption(true);
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool()));
-        let engine = Engine::new(&config).map_err(|e| SandboxError::Engine(e.to_string()))?;
+        let engine = Engine::new(&config).map_err(engine_error)?;
         let mut linker = Linker::new(&engine);
-        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
-            .map_err(|e| SandboxError::Engine(e.to_string()))?;
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker).map_err(engine_error)?;
+        // A check's sleep or poll on a timer would block the host thread in
+        // a host call, where the epoch cannot stop it: such calls trap.
+        linker.allow_shadowing(true);
+        let mut clocks = linker.instance(WASI_CLOCKS).map_err(engine_error)?;
+        for name in ["subscribe-duration", "subscribe-instant"] {
+            clocks
+                .func_new(name, |_, _, _, _| Err(wasmtime::Error::msg(NO_WAITING)))
+                .map_err(engine_error)?;
+        }
+        linker.allow_shadowing(false);
         bindings::Check::add_to_linker::<_, HasSelf<_>>(&mut linker, |s| s)
-            .map_err(|e| SandboxError::Engine(e.to_string()))?;
+            .map_err(engine_error)?;
         let frozen_at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
         Ok(Sandbox {
             _ticker: Ticker::start(engine.clone()),
+            worker: Mutex::new(Worker::start().map_err(|e| SandboxError::Engine(e.to_string()))?),
             engine,
             linker,
             pres: HashMap::new(),
@@ -272,47 +340,134 @@ impl Sandbox {
             table: ResourceTable::new(),
             limiter: MemoryCap {
                 max: self.limits.memory_bytes,
+                memory: 0,
+                table_elements: 0,
                 hit: false,
             },
             grant,
             node,
             discovery,
+            deadline: Instant::now(),
+            timed_out: false,
+            handed: 0,
         };
-        let mut store = Store::new(&self.engine, state);
+        let run = Run {
+            pre: pre.clone(),
+            engine: self.engine.clone(),
+            settings: settings.to_owned(),
+            state,
+            limits: self.limits,
+        };
+        let mut worker = self.worker.lock().unwrap_or_else(|p| p.into_inner());
+        worker.run(
+            move || run.execute(),
+            self.limits.deadline + HOST_CALL_GRACE,
+        )
+    }
+}
+
+/// How long past its deadline a run may take to come back before its worker
+/// is given up on: only a host call stuck in the kernel takes that long.
+const HOST_CALL_GRACE: Duration = Duration::from_secs(1);
+
+/// One check run, ready to execute on the worker thread.
+struct Run {
+    pre: bindings::CheckPre<CheckState>,
+    engine: Engine,
+    settings: String,
+    state: CheckState,
+    limits: Limits,
+}
+
+impl Run {
+    fn execute(mut self) -> Outcome {
+        self.state.deadline = Instant::now() + self.limits.deadline;
+        let mut store = Store::new(&self.engine, self.state);
         store.limiter(|s| &mut s.limiter);
         let ticks = (self.limits.deadline.as_micros() / TICK.as_micros()).max(1) as u64;
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
 
-        let result = pre
+        let result = self
+            .pre
             .instantiate(&mut store)
-            .and_then(|check| check.call_run(&mut store, settings));
+            .and_then(|check| check.call_run(&mut store, &self.settings));
+        let limits = self.limits;
         match result {
             Ok(outcome) => {
                 let size = outcome.expected.len() + outcome.actual.len() + outcome.reason.len();
-                if size > self.limits.output_bytes {
+                if size > limits.output_bytes {
                     error(format!(
                         "the check returned {size} bytes of text; the cap is {}",
-                        self.limits.output_bytes
+                        limits.output_bytes
                     ))
                 } else {
                     outcome
                 }
             }
             Err(e) => {
-                if store.data().limiter.hit {
+                let state = store.data();
+                if state.limiter.hit {
                     error(format!(
-                        "the check exceeded its memory cap of {} MiB",
-                        self.limits.memory_bytes >> 20
+                        "the check exceeded its memory cap of {} MiB (or its table cap)",
+                        limits.memory_bytes >> 20
                     ))
-                } else if e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-                    error(format!(
-                        "the check timed out after {:?}",
-                        self.limits.deadline
-                    ))
+                } else if state.timed_out || e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+                    error(format!("the check timed out after {:?}", limits.deadline))
                 } else {
                     error(format!("the check trapped: {}", e.root_cause()))
                 }
+            }
+        }
+    }
+}
+
+/// Runs checks on a thread of its own, so that a host call stuck in the
+/// kernel (a read of a hung network file system) costs its check, not the scan.
+struct Worker {
+    jobs: mpsc::Sender<Job>,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+impl Worker {
+    fn start() -> std::io::Result<Worker> {
+        let (jobs, queue) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("kubecis-check".into())
+            .spawn(move || queue.into_iter().for_each(|job| job()))?;
+        Ok(Worker { jobs })
+    }
+
+    /// The run's outcome, or an error when it did not come back in `wait`
+    /// (the worker is then left to its stuck call and a new one started).
+    fn run(&mut self, work: impl FnOnce() -> Outcome + Send + 'static, wait: Duration) -> Outcome {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let job: Job = Box::new(move || {
+            let _ = reply.send(work());
+        });
+        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
+            // The previous worker died (a panic in a host call): start anew.
+            match Worker::start() {
+                Ok(fresh) => *self = fresh,
+                Err(e) => return error(format!("starting a thread for the check: {e}")),
+            }
+            let _ = self.jobs.send(job);
+        }
+        match answer.recv_timeout(wait) {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                if let Ok(fresh) = Worker::start() {
+                    *self = fresh;
+                }
+                error(match e {
+                    mpsc::RecvTimeoutError::Timeout => format!(
+                        "the check did not come back within {wait:?}: a host call is stuck reading the node"
+                    ),
+                    mpsc::RecvTimeoutError::Disconnected => {
+                        "the host failed while serving the check".to_owned()
+                    }
+                })
             }
         }
     }
@@ -345,5 +500,58 @@ impl wasmtime_wasi::HostMonotonicClock for Frozen {
     }
     fn now(&self) -> u64 {
         0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_memory_cap_is_on_the_sum_of_every_memory() {
+        let mut cap = MemoryCap {
+            max: 32 << 20,
+            memory: 0,
+            table_elements: 0,
+            hit: false,
+        };
+        assert!(cap.memory_growing(0, 20 << 20, None).unwrap());
+        // A second memory of the same size would each be under the cap.
+        assert!(!cap.memory_growing(0, 20 << 20, None).unwrap());
+        assert!(cap.hit);
+        assert!(cap.memory_growing(0, 12 << 20, None).unwrap());
+        assert!(!cap.memory_growing(12 << 20, 13 << 20, None).unwrap());
+        assert!(cap.table_growing(0, 60_000, None).unwrap());
+        assert!(!cap.table_growing(0, 60_000, None).unwrap());
+    }
+
+    #[test]
+    fn a_run_stuck_in_the_host_costs_its_check_and_the_next_runs() {
+        let mut worker = Worker::start().unwrap();
+        let started = Instant::now();
+        let stuck = worker.run(
+            || {
+                std::thread::sleep(Duration::from_secs(30));
+                error("never".into())
+            },
+            Duration::from_millis(100),
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(stuck.status, Status::Error);
+        assert!(
+            stuck.reason.contains("did not come back"),
+            "{}",
+            stuck.reason
+        );
+        let next = worker.run(|| error("ran".into()), Duration::from_secs(5));
+        assert_eq!(next.reason, "ran");
+        let panicked = worker.run(|| panic!("a host bug"), Duration::from_secs(5));
+        assert!(
+            panicked.reason.contains("host failed"),
+            "{}",
+            panicked.reason
+        );
+        let after = worker.run(|| error("ran again".into()), Duration::from_secs(5));
+        assert_eq!(after.reason, "ran again");
     }
 }

@@ -1,14 +1,13 @@
 //! `kubecis benchmarks`: what kubecis can scan against.
 
 use crate::flags::print_stdout;
-use anyhow::{Context, Result};
-use kubecis::bundle::Library;
+use anyhow::Result;
 use std::fmt::Write;
 use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run_benchmarks(bundle_dir: Option<&Path>) -> Result<ExitCode> {
-    let library = Library::load(bundle_dir).context("loading benchmark bundles")?;
+    let library = crate::scan::load_library(bundle_dir, &[])?;
     let mut out = String::new();
     let _ = writeln!(
         out,

@@ -58,6 +58,15 @@ pub struct Target {
     /// Load more bundles from this directory (one subdirectory per benchmark).
     #[arg(long, value_name = "DIR")]
     pub bundle_dir: Option<PathBuf>,
+    /// Allow the broad or sensitive grants of these --bundle-dir bundles
+    /// (comma-separated benchmark names), after reviewing them with `plan`.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "NAMES",
+        requires = "bundle_dir"
+    )]
+    pub allow_grants: Vec<String>,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -210,10 +219,25 @@ fn parse_targets(target: &Target) -> Result<Option<Vec<NodeType>>> {
         .transpose()
 }
 
+/// The built-in bundles and those of `--bundle-dir`; a refused grant says
+/// which flag allows it.
+pub fn load_library(bundle_dir: Option<&std::path::Path>, allow: &[String]) -> Result<Library> {
+    Library::load_allowing(bundle_dir, allow)
+        .map_err(|e| match e {
+            kubecis::bundle::BundleError::Grant { ref bundle, .. } => {
+                let hint = format!(
+                    "review it with `kubecis plan`, then allow it with --allow-grants {bundle}"
+                );
+                anyhow::anyhow!("{e} ({hint})")
+            }
+            e => anyhow::Error::new(e),
+        })
+        .context("loading benchmark bundles")
+}
+
 /// `plan_anywhere`: a plan may be made off a node (every node type), a scan may not.
 fn prepare(target: &Target, plan_anywhere: bool) -> Result<Prepared> {
-    let library =
-        Library::load(target.bundle_dir.as_deref()).context("loading benchmark bundles")?;
+    let library = load_library(target.bundle_dir.as_deref(), &target.allow_grants)?;
     let targets = parse_targets(target)?;
     // With a named benchmark, bad input is refused before the node is opened.
     let named = if target.benchmark.eq_ignore_ascii_case("auto") {
@@ -290,10 +314,20 @@ pub fn run_scan(args: &ScanArgs, fail_on_given: bool) -> Result<ExitCode> {
     let cache = if args.no_cache {
         None
     } else {
+        // A cache that is not private is not used: its entries are native code.
         args.cache_dir
             .clone()
             .or_else(Cache::default_dir)
-            .map(Cache::new)
+            .and_then(|dir| match Cache::open(dir) {
+                Ok(cache) => Some(cache),
+                Err(e) => {
+                    eprintln!(
+                        "kubecis: warning: not using the compile cache: {}; every check is compiled",
+                        printable(&e.to_string())
+                    );
+                    None
+                }
+            })
     };
     // Kept until the process ends: unmapping the instance pool is the
     // kernel's work at exit, not worth doing twice.
@@ -367,7 +401,12 @@ pub fn run_plan(args: &PlanArgs) -> Result<ExitCode> {
             no_component(&prepared.node)
         );
     }
-    let planned = scan::plan(bundle, &node_types, &prepared.options.selection);
+    let planned = scan::plan(
+        bundle,
+        &node_types,
+        &prepared.options.selection,
+        &prepared.discovery.vars,
+    );
     if planned.is_empty() {
         bail!(
             "the selection (--check, --group, --scored-only) leaves no item of {} to plan",
@@ -420,6 +459,11 @@ pub fn run_plan(args: &PlanArgs) -> Result<ExitCode> {
                     p.node_type.as_str(),
                     p.title
                 );
+                if matches!(p.decision, Decision::Run) {
+                    for grant in &p.grants {
+                        let _ = writeln!(s, "{:<23}may read: {grant}", "");
+                    }
+                }
             }
             s
         }

@@ -14,6 +14,16 @@ mod version;
 
 pub use components::{COMPONENTS, Component};
 pub use node_type::NodeType;
+
+/// Whether a grant's component is one kubecis can find.
+pub fn is_component(name: &str) -> bool {
+    COMPONENTS.iter().any(|c| c.name == name)
+}
+
+/// The components kubecis knows, by name.
+pub fn component_names() -> Vec<&'static str> {
+    COMPONENTS.iter().map(|c| c.name).collect()
+}
 pub use version::KubernetesVersion;
 
 use super::{Node, NodePath, Process};

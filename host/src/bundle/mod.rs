@@ -1,9 +1,10 @@
 //! Benchmark bundles: data files that name, per item, the check component,
 //! its settings and its grants (see profiles/README.md).
 
+mod directory;
+
 use crate::node::discovery::NodeType;
 use serde::Deserialize;
-use sha2::Digest;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use thiserror::Error;
@@ -16,6 +17,19 @@ pub enum BundleError {
     Io(PathBuf, std::io::Error),
     #[error("{0:?} is not a Kubernetes version such as 1.26 or 1.26.9")]
     Version(String),
+    #[error(
+        "{bundle}: item {item}: the grant of {grant} is refused: {why}; the operator must allow this bundle's grants by name"
+    )]
+    Grant {
+        bundle: String,
+        item: String,
+        grant: String,
+        why: String,
+    },
+    #[error(
+        "{dir}: benchmark {name} takes the name of a built-in benchmark; built-in names are reserved, give the bundle its own"
+    )]
+    Reserved { dir: PathBuf, name: String },
     #[error("unknown benchmark {name:?}; known: {known}")]
     Unknown { name: String, known: String },
     #[error("unknown profile {name:?} for {benchmark}; its profiles: {known}")]
@@ -71,6 +85,37 @@ pub struct Bundle {
     pub profiles: Vec<Profile>,
     /// Components the bundle ships itself (`components/<name>.wasm`), by name.
     pub components: BTreeMap<String, ShippedComponent>,
+    /// Where it comes from, and the SHA-256 of its files (names and bytes).
+    pub origin: Origin,
+    pub digest: String,
+}
+
+/// Where a bundle comes from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Origin {
+    /// Embedded in the binary at build time.
+    #[default]
+    BuiltIn,
+    /// Read from this directory when the command started.
+    Directory(PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::BuiltIn => f.write_str("built-in"),
+            Origin::Directory(dir) => write!(f, "directory {}", dir.display()),
+        }
+    }
+}
+
+/// A name that is a plain file or component name: no path, no leading dot.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
 }
 
 /// A component a bundle directory ships, with its digest (which keys the compile cache).
@@ -116,16 +161,53 @@ pub struct Item {
     pub remediation: String,
 }
 
-/// What a check may touch.
+/// What a check may touch. Reading a file's values (`content`) is a larger
+/// grant than seeing its owner and mode (`metadata`), so the two are apart.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Grants {
+    /// Components whose processes (pid, argv) a check may see.
     #[serde(default)]
     pub processes: Vec<String>,
+    /// Variables of a component's environment a check may read, by
+    /// component: exact names, or a prefix ending in `*` (`ETCD_*`).
     #[serde(default)]
-    pub environment: Vec<String>,
+    pub environment: BTreeMap<String, Vec<String>>,
+    /// Paths whose metadata (stat, directory listings) a check may read.
     #[serde(default)]
-    pub paths: Vec<String>,
+    pub metadata: Vec<String>,
+    /// Configuration files whose values a check may read (and their metadata).
+    #[serde(default)]
+    pub content: Vec<String>,
+}
+
+impl Grants {
+    /// Every path granted, metadata and content alike.
+    pub fn paths(&self) -> impl Iterator<Item = &String> {
+        self.metadata.iter().chain(&self.content)
+    }
+
+    /// The grants in words, one line each, paths passed through `expand`
+    /// (`${kubelet.conf}` to the file discovery found).
+    pub fn describe(&self, expand: &dyn Fn(&str) -> String) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.processes.is_empty() {
+            lines.push(format!(
+                "arguments of the processes of {}",
+                self.processes.join(", ")
+            ));
+        }
+        for (component, names) in &self.environment {
+            lines.push(format!("environment of {component}: {}", names.join(", ")));
+        }
+        for path in &self.metadata {
+            lines.push(format!("owner, group and mode under {}", expand(path)));
+        }
+        for path in &self.content {
+            lines.push(format!("configuration values of {}", expand(path)));
+        }
+        lines
+    }
 }
 
 impl Bundle {
@@ -159,6 +241,16 @@ impl Bundle {
         }
         let mut sections = Vec::new();
         let mut ids = HashSet::new();
+        for name in manifest.sections.iter().chain(&manifest.profiles) {
+            if !is_plain_name(name) {
+                return Err(invalid(
+                    &manifest_file,
+                    format!(
+                        "{name:?} is not a plain file name of the bundle's directory (letters, digits, '-', '_', '.')"
+                    ),
+                ));
+            }
+        }
         for name in &manifest.sections {
             let file = format!("{dir_name}/{name}");
             let section: Section = read(name)?.parse().map_err(|e| invalid(&file, e))?;
@@ -193,6 +285,8 @@ impl Bundle {
             sections,
             profiles,
             components: BTreeMap::new(),
+            origin: Origin::BuiltIn,
+            digest: String::new(),
         })
     }
 
@@ -236,7 +330,7 @@ enum Text {
 impl Text {
     fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
         match self {
-            Text::Yaml(text) => serde_yaml_ng::from_str(text).map_err(|e| e.to_string()),
+            Text::Yaml(text) => crate::yaml::from_str(text),
             Text::Json(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
         }
     }
@@ -296,8 +390,35 @@ fn validate(item: &Item, components: &HashSet<String>) -> Result<(), String> {
         }
         _ => {}
     }
+    let grants = &item.grants;
+    let components = grants.processes.iter().chain(grants.environment.keys());
+    for component in components {
+        if !crate::node::discovery::is_component(component) {
+            return Err(format!(
+                "grants name unknown component {component:?} (known: {})",
+                crate::node::discovery::component_names().join(", ")
+            ));
+        }
+    }
+    for name in grants.environment.values().flatten() {
+        let stem = name.strip_suffix('*').unwrap_or(name);
+        let valid =
+            !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !valid {
+            return Err(format!(
+                "environment grant {name:?} is not a variable name or a prefix ending in * (such as ETCD_*)"
+            ));
+        }
+    }
+    for path in grants.paths() {
+        if !path.starts_with('/') && !path.starts_with("${") {
+            return Err(format!(
+                "granted path {path:?} is not absolute (nor a ${{variable}})"
+            ));
+        }
+    }
     let mut texts = vec![item.remediation.clone(), item.settings.to_string()];
-    texts.extend(item.grants.paths.iter().cloned());
+    texts.extend(grants.paths().cloned());
     for text in texts {
         for var in variables(&text) {
             if !crate::scan::KNOWN_VARIABLES.contains(&var) {
@@ -350,12 +471,18 @@ impl Entry {
     fn bundle(&self) -> Result<&Bundle, BundleError> {
         self.bundle
             .get_or_init(|| {
-                Bundle::parse(
+                let mut bundle = Bundle::parse(
                     &self.benchmark,
                     &|file| builtin_file(&self.benchmark, file),
                     &builtin_components(),
                 )
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+                bundle.digest = crate::embedded::BUNDLE_DIGESTS
+                    .iter()
+                    .find(|(b, _)| *b == self.benchmark)
+                    .map(|(_, d)| (*d).to_owned())
+                    .unwrap_or_default();
+                Ok(bundle)
             })
             .as_ref()
             .map_err(|message| BundleError::Invalid {
@@ -366,9 +493,20 @@ impl Entry {
 }
 
 impl Library {
-    /// The bundles embedded in the binary, plus those under `extra` (which win
-    /// on a name clash). A bundle directory may ship `components/<name>.wasm`.
+    /// The bundles embedded in the binary, plus those under `extra`, with
+    /// every grant reviewed (see [`Library::load_allowing`]).
     pub fn load(extra: Option<&Path>) -> Result<Library, BundleError> {
+        Library::load_allowing(extra, &[])
+    }
+
+    /// The bundles embedded in the binary, plus those under `extra`, which
+    /// may not take a built-in name. A bundle directory may ship
+    /// `components/<name>.wasm`. Broad or sensitive grants of a bundle from
+    /// `extra` are refused unless `allow_grants` names the bundle.
+    pub fn load_allowing(
+        extra: Option<&Path>,
+        allow_grants: &[String],
+    ) -> Result<Library, BundleError> {
         let mut entries = Vec::new();
         for name in crate::embedded::BUNDLE_FILES
             .iter()
@@ -384,8 +522,17 @@ impl Library {
             });
         }
         if let Some(dir) = extra {
-            for bundle in read_bundle_dir(dir)? {
-                entries.retain(|e| e.benchmark != bundle.benchmark);
+            let builtin: HashSet<String> = entries
+                .iter()
+                .map(|e| e.benchmark.to_ascii_lowercase())
+                .collect();
+            for bundle in directory::read_bundle_dir(dir, allow_grants)? {
+                if directory::reserved(&bundle.benchmark, &builtin) {
+                    return Err(BundleError::Reserved {
+                        dir: dir.join(&bundle.benchmark),
+                        name: bundle.benchmark,
+                    });
+                }
                 entries.push(Entry {
                     benchmark: bundle.benchmark.clone(),
                     kubernetes: bundle.kubernetes.clone(),
@@ -477,51 +624,6 @@ impl Library {
     }
 }
 
-/// Most bytes of one bundle file and of one shipped component read: a bundle
-/// from outside is read as warily as a node.
-const MAX_BUNDLE_FILE_BYTES: u64 = 16 << 20;
-const MAX_COMPONENT_BYTES: u64 = 64 << 20;
-
-/// The bundles of a `--bundle-dir`, each read and validated now.
-fn read_bundle_dir(dir: &Path) -> Result<Vec<Bundle>, BundleError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| BundleError::Io(dir.to_path_buf(), e))?;
-    let mut dirs: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.join("bundle.yaml").is_file())
-        .collect();
-    dirs.sort();
-    if dirs.is_empty() {
-        return Err(invalid(
-            &dir.display().to_string(),
-            "holds no <benchmark>/bundle.yaml",
-        ));
-    }
-    let mut bundles = Vec::new();
-    for bundle_dir in dirs {
-        let name = bundle_dir
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned();
-        let components = read_components(&bundle_dir.join("components"))?;
-        let mut known = builtin_components();
-        known.extend(components.keys().cloned());
-        let read = |file: &str| -> Result<Text, BundleError> {
-            let path = bundle_dir.join(file);
-            let bytes = crate::node::read::regular_file(&path, MAX_BUNDLE_FILE_BYTES)
-                .map_err(|e| invalid(&path.display().to_string(), e.to_string()))?;
-            String::from_utf8(bytes)
-                .map(Text::Yaml)
-                .map_err(|_| invalid(&path.display().to_string(), "is not UTF-8 text"))
-        };
-        let mut bundle = Bundle::parse(&name, &read, &known)?;
-        bundle.components = components;
-        bundles.push(bundle);
-    }
-    Ok(bundles)
-}
-
 /// `cis-1.10` after `cis-1.9`: digit runs compare as numbers.
 pub fn natural_key(name: &str) -> Vec<(String, u64)> {
     let mut key = Vec::new();
@@ -543,23 +645,6 @@ pub fn natural_key(name: &str) -> Vec<(String, u64)> {
     }
     key.push((text, 0));
     key
-}
-
-fn read_components(dir: &Path) -> Result<BTreeMap<String, ShippedComponent>, BundleError> {
-    let mut out = BTreeMap::new();
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Ok(out);
-    };
-    for path in entries.filter_map(Result::ok).map(|e| e.path()) {
-        if path.extension().is_some_and(|e| e == "wasm") {
-            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-            let wasm = crate::node::read::regular_file(&path, MAX_COMPONENT_BYTES)
-                .map_err(|e| invalid(&path.display().to_string(), e.to_string()))?;
-            let sha256 = hex::encode(sha2::Sha256::digest(&wasm));
-            out.insert(name, ShippedComponent { wasm, sha256 });
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,0 +1,227 @@
+//! What a check is never handed, whatever it was granted: private keys,
+//! tokens, passwords. A check judges configuration; a secret's value is never
+//! evidence, and anything a check receives may end up in a report.
+
+use serde_json::Value;
+
+/// What stands in for a withheld value.
+pub const WITHHELD: &str = "(withheld: secret)";
+
+/// Whether a key, flag or variable name names a secret by its last word:
+/// `token`, `client-key-data`, `ETCD_PASSWORD`, `bearerToken`, `privateKey`, but not
+/// `token-auth-file` or `tls-private-key-file` (paths, not secrets).
+pub fn is_secret_name(name: &str) -> bool {
+    let words = words(name);
+    match words.as_slice() {
+        [.., last] if SECRET_WORDS.contains(&last.as_str()) => true,
+        [.., key, data] if key == "key" && data == "data" => true,
+        [.., kind, key] => key == "key" && SECRET_KEY_KINDS.contains(&kind.as_str()),
+        _ => false,
+    }
+}
+
+const SECRET_WORDS: &[&str] = &[
+    "password",
+    "passwd",
+    "passphrase",
+    "secret",
+    "token",
+    "apikey",
+];
+
+/// `private-key`, `AWS_SECRET_ACCESS_KEY`: key material, unlike `client-key` (a path).
+const SECRET_KEY_KINDS: &[&str] = &[
+    "private",
+    "access",
+    "secret",
+    "api",
+    "signing",
+    "encryption",
+];
+
+/// `clientKeyData`, `client-key-data`, `CLIENT_KEY_DATA` → client, key, data.
+fn words(name: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in name.trim_start_matches('-').chars() {
+        if !c.is_ascii_alphanumeric() {
+            words.push(std::mem::take(&mut word));
+            previous_lower = false;
+            continue;
+        }
+        if c.is_ascii_uppercase() && previous_lower {
+            words.push(std::mem::take(&mut word));
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+        word.push(c.to_ascii_lowercase());
+    }
+    words.push(word);
+    words.retain(|w| !w.is_empty());
+    words
+}
+
+/// Whether a value is secret material whatever its name: PEM blocks (keys,
+/// certificates), base64 of PEM (kubeconfig `*-data`) and JSON Web Tokens.
+pub fn is_secret_value(value: &str) -> bool {
+    let v = value.trim();
+    v.contains("-----BEGIN") || v.starts_with("LS0tLS1CRUdJTi") || is_jwt(v)
+}
+
+/// `header.payload.signature`, base64url, the header a JSON object (`eyJ`).
+fn is_jwt(v: &str) -> bool {
+    let parts: Vec<&str> = v.split('.').collect();
+    parts.len() == 3
+        && v.starts_with("eyJ")
+        && parts.iter().all(|p| {
+            p.len() >= 4
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+}
+
+/// Replaces every secret inside a configuration value, by key or by value.
+pub fn redact(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                if is_secret_name(key) && !v.is_null() {
+                    *v = Value::String(WITHHELD.into());
+                } else {
+                    redact(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact),
+        Value::String(s) if is_secret_value(s) => *s = WITHHELD.into(),
+        _ => {}
+    }
+}
+
+/// A process's arguments with the values of secret flags withheld, in both
+/// `--flag=value` and `--flag value` forms.
+pub fn redact_args(args: &[String]) -> Vec<String> {
+    let mut out = Vec::with_capacity(args.len());
+    let mut hide_next = false;
+    for arg in args {
+        if std::mem::take(&mut hide_next) && !arg.starts_with('-') {
+            out.push(WITHHELD.to_owned());
+            continue;
+        }
+        let redacted = match arg.split_once('=') {
+            Some((flag, value))
+                if flag.starts_with('-') && (is_secret_name(flag) || is_secret_value(value)) =>
+            {
+                format!("{flag}={WITHHELD}")
+            }
+            None if arg.starts_with('-') && is_secret_name(arg) => {
+                hide_next = true;
+                arg.clone()
+            }
+            _ if is_secret_value(arg) => WITHHELD.to_owned(),
+            _ => arg.clone(),
+        };
+        out.push(redacted);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_by_name_but_not_paths_to_them() {
+        for secret in [
+            "token",
+            "client-key-data",
+            "clientKeyData",
+            "ETCD_PASSWORD",
+            "ETCD_INITIAL_CLUSTER_TOKEN",
+            "--bootstrap-token",
+            "id-token",
+            "secret",
+            "AWS_SECRET_ACCESS_KEY",
+            "privateKey",
+            "bearerToken",
+        ] {
+            assert!(is_secret_name(secret), "{secret}");
+        }
+        for plain in [
+            "--token-auth-file",
+            "--tls-private-key-file",
+            "--kubelet-client-key",
+            "client-key",
+            "tlsPrivateKeyFile",
+            "--enable-bootstrap-token-auth",
+            "--use-service-account-credentials",
+            "ETCD_KEY_FILE",
+            "authentication.anonymous.enabled",
+            "--service-account-key-file",
+        ] {
+            assert!(!is_secret_name(plain), "{plain}");
+        }
+    }
+
+    #[test]
+    fn secrets_by_value() {
+        assert!(is_secret_value(
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"
+        ));
+        assert!(is_secret_value("LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1J"));
+        assert!(is_secret_value(
+            "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06YWRtaW4ifQ.c2lnbmF0dXJlX2J5dGVz"
+        ));
+        assert!(!is_secret_value("/etc/kubernetes/pki/apiserver.key"));
+        assert!(!is_secret_value("Webhook"));
+        assert!(!is_secret_value("eyJ.not.a-token"));
+    }
+
+    #[test]
+    fn nested_secrets_are_withheld_and_the_rest_kept() {
+        let mut kubeconfig = json!({
+            "users": [{"name": "admin", "user": {
+                "client-certificate": "/etc/kubernetes/pki/admin.crt",
+                "client-key-data": "LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQ==",
+                "token": "abc123"}}],
+            "clusters": [{"cluster": {"server": "https://10.0.0.1:6443"}}]
+        });
+        redact(&mut kubeconfig);
+        let user = &kubeconfig["users"][0]["user"];
+        assert_eq!(user["client-key-data"], WITHHELD);
+        assert_eq!(user["token"], WITHHELD);
+        assert_eq!(user["client-certificate"], "/etc/kubernetes/pki/admin.crt");
+        assert_eq!(
+            kubeconfig["clusters"][0]["cluster"]["server"],
+            "https://10.0.0.1:6443"
+        );
+    }
+
+    #[test]
+    fn secret_arguments_are_withheld_in_both_forms() {
+        let args: Vec<String> = [
+            "--token=abc",
+            "--bootstrap-token",
+            "abc",
+            "--token-auth-file=/etc/tokens.csv",
+            "--anonymous-auth=false",
+            "--password",
+            "--verbose",
+        ]
+        .map(String::from)
+        .into();
+        assert_eq!(
+            redact_args(&args),
+            [
+                format!("--token={WITHHELD}"),
+                "--bootstrap-token".into(),
+                WITHHELD.into(),
+                "--token-auth-file=/etc/tokens.csv".into(),
+                "--anonymous-auth=false".into(),
+                "--password".into(),
+                "--verbose".into(),
+            ]
+        );
+    }
+}
