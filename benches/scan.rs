@@ -129,12 +129,11 @@ fn main() {
             let items: Vec<_> = bundle
                 .items()
                 .filter(|(s, _, i)| types.contains(&s.node_type) && i.check.is_some())
+                .map(|(_, _, item)| item)
                 .collect();
             checks_run = items.len();
             let start = Instant::now();
-            for (_, _, item) in &items {
-                scan::judge(item, &discovery, node.clone(), &sandbox);
-            }
+            scan::judge_all(&items, &discovery, node.clone(), &sandbox);
             per_check.push(start.elapsed() / items.len().max(1) as u32);
         }
         println!(

@@ -5,7 +5,7 @@ use crate::bundle::{Bundle, Item};
 use crate::node::discovery::{Discovery, NodeType};
 use crate::node::{Node, NodePath, Source};
 use crate::report::{CheckResult, NodeInfo, Report, SCHEMA, State};
-use crate::sandbox::{Grant, Outcome, Sandbox, SandboxError, Status};
+use crate::sandbox::{CheckRun, Grant, Outcome, Sandbox, SandboxError, Status};
 use crate::selection::{Decision, Selection};
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -137,16 +137,29 @@ pub fn scan(
         .unwrap_or(0);
     let (node_types, node_types_from) = node_types(options, &discovery);
     let distribution = discovery.distribution.clone();
-    // One check at a time: an instance from the pool costs tens of
-    // microseconds, less than handing work to other threads.
-    let results: Vec<CheckResult> = bundle
+    let decided: Vec<_> = bundle
         .items()
-        .filter_map(|(section, group, item)| {
+        .map(|(section, group, item)| {
+            let decision = options.selection.decide(section, group, item, &node_types);
+            (section, group, item, decision)
+        })
+        .filter(|(_, _, _, d)| *d != Decision::Omit)
+        .collect();
+    // The items to run, judged as one batch (one check at a time: an
+    // instance from the pool costs tens of microseconds).
+    let to_run: Vec<&Item> = decided
+        .iter()
+        .filter(|(_, _, _, d)| *d == Decision::Run)
+        .map(|(_, _, item, _)| *item)
+        .collect();
+    let mut judged = judge_all(&to_run, &discovery, node.clone(), sandbox).into_iter();
+    let results: Vec<CheckResult> = decided
+        .into_iter()
+        .filter_map(|(section, group, item, decision)| {
             let mut skipped_by = None;
-            let (state, outcome) = match options.selection.decide(section, group, item, &node_types)
-            {
+            let (state, outcome) = match decision {
                 Decision::Omit => return None,
-                Decision::Run => judge(item, &discovery, node.clone(), sandbox),
+                Decision::Run => judged.next()?,
                 Decision::NotApplicable { reason } => {
                     (State::NotApplicable, bare(Status::NotApplicable, reason))
                 }
@@ -231,44 +244,71 @@ fn bare(status: Status, reason: String) -> Outcome {
     }
 }
 
-/// One item's state and evidence.
-pub fn judge(
-    item: &Item,
+/// Items' states and evidence, in order: outcomes known without running
+/// (manual items, missing evidence) at once, the others' checks run as one
+/// batch in the sandbox.
+pub fn judge_all(
+    items: &[&Item],
     discovery: &Arc<Discovery>,
     node: Arc<Node>,
     sandbox: &Sandbox,
-) -> (State, Outcome) {
-    let Some(component) = &item.check else {
-        let reason = item.manual.clone().unwrap_or_default();
-        return (
-            State::Warn,
-            Outcome {
-                status: Status::Warn,
-                expected: String::new(),
-                actual: String::new(),
-                reason,
-            },
-        );
-    };
-    let mut outcome = match missing_evidence(item, discovery) {
-        Some(known) => known,
-        None => {
-            let vars = &discovery.vars;
-            let settings = expand_json(&item.settings, vars).to_string();
-            let paths = |list: &[String]| -> Vec<NodePath> {
-                list.iter()
-                    .filter_map(|p| NodePath::parse(&expand(p, vars)))
-                    .collect()
-            };
-            let grant = Grant {
-                processes: item.grants.processes.clone(),
-                environment: item.grants.environment.clone(),
-                metadata: paths(&item.grants.metadata),
-                content: paths(&item.grants.content),
-            };
-            sandbox.run(component, &settings, grant, node, discovery.clone())
+) -> Vec<(State, Outcome)> {
+    let mut known: Vec<Option<Outcome>> = Vec::with_capacity(items.len());
+    let mut runs = Vec::new();
+    for item in items {
+        match known_outcome(item, discovery) {
+            Some(outcome) => known.push(Some(outcome)),
+            None => {
+                known.push(None);
+                runs.push(check_run(item, discovery));
+            }
         }
+    }
+    let mut ran = sandbox.run_all(runs, node, discovery.clone()).into_iter();
+    items
+        .iter()
+        .zip(known)
+        .map(|(item, known)| {
+            let outcome = known
+                .or_else(|| ran.next())
+                .unwrap_or_else(|| bare(Status::Error, "the check's outcome went missing".into()));
+            state_of(item, outcome)
+        })
+        .collect()
+}
+
+/// What an item is without running its check: a manual item warns; known
+/// missing evidence decides.
+fn known_outcome(item: &Item, discovery: &Discovery) -> Option<Outcome> {
+    match &item.check {
+        None => Some(bare(Status::Warn, item.manual.clone().unwrap_or_default())),
+        Some(_) => missing_evidence(item, discovery),
+    }
+}
+
+/// The item's check with its settings and grant expanded for this node.
+fn check_run(item: &Item, discovery: &Discovery) -> CheckRun {
+    let vars = &discovery.vars;
+    let paths = |list: &[String]| -> Vec<NodePath> {
+        list.iter()
+            .filter_map(|p| NodePath::parse(&expand(p, vars)))
+            .collect()
     };
+    CheckRun {
+        component: item.check.clone().unwrap_or_default(),
+        settings: expand_json(&item.settings, vars).to_string(),
+        grant: Grant {
+            processes: item.grants.processes.clone(),
+            environment: item.grants.environment.clone(),
+            metadata: paths(&item.grants.metadata),
+            content: paths(&item.grants.content),
+        },
+    }
+}
+
+/// The report's state for a check's status: a failure of a manual or
+/// unscored item warns.
+fn state_of(item: &Item, mut outcome: Outcome) -> (State, Outcome) {
     let state = match outcome.status {
         Status::Pass => State::Pass,
         Status::Fail if item.scored && item.automated => State::Fail,

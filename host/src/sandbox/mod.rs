@@ -3,6 +3,7 @@
 //! Checks get an empty WASI: no directories, environment, arguments, network,
 //! and a clock frozen at the start of the scan.
 
+mod batch;
 mod cache;
 mod host_api;
 mod secrets;
@@ -12,8 +13,8 @@ pub use cache::{Cache, CacheError};
 use crate::node::discovery::Discovery;
 use crate::node::{Node, NodePath};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, mpsc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use thiserror::Error;
@@ -239,7 +240,6 @@ pub struct Sandbox {
     cache: Option<Cache>,
     frozen_at: Duration,
     pub stats: LoadStats,
-    worker: Mutex<Worker>,
     _ticker: Ticker,
 }
 
@@ -276,7 +276,6 @@ impl Sandbox {
             .unwrap_or_default();
         Ok(Sandbox {
             _ticker: Ticker::start(engine.clone()),
-            worker: Mutex::new(Worker::start().map_err(|e| SandboxError::Engine(e.to_string()))?),
             engine,
             linker,
             pres: HashMap::new(),
@@ -329,13 +328,49 @@ impl Sandbox {
         node: Arc<Node>,
         discovery: Arc<Discovery>,
     ) -> Outcome {
-        let Some(pre) = self.pres.get(component) else {
-            return error(format!("check component {component:?} is not loaded"));
+        let run = CheckRun {
+            component: component.to_owned(),
+            settings: settings.to_owned(),
+            grant,
         };
+        self.run_all(vec![run], node, discovery)
+            .pop()
+            .unwrap_or_else(|| error("the check did not run".into()))
+    }
+
+    /// Run checks one after another, each in a fresh instance, on a thread
+    /// of their own (see `batch`); outcomes in the order of `runs`.
+    pub fn run_all(
+        &self,
+        runs: Vec<CheckRun>,
+        node: Arc<Node>,
+        discovery: Arc<Discovery>,
+    ) -> Vec<Outcome> {
+        let jobs: Vec<Box<dyn FnOnce() -> Outcome + Send>> = runs
+            .into_iter()
+            .map(|run| -> Box<dyn FnOnce() -> Outcome + Send> {
+                let Some(pre) = self.pres.get(&run.component) else {
+                    let why = format!("check component {:?} is not loaded", run.component);
+                    return Box::new(move || error(why));
+                };
+                let prepared = Run {
+                    pre: pre.clone(),
+                    engine: self.engine.clone(),
+                    settings: run.settings,
+                    state: self.state(run.grant, node.clone(), discovery.clone()),
+                    limits: self.limits,
+                };
+                Box::new(move || prepared.execute())
+            })
+            .collect();
+        batch::run(jobs, self.limits.deadline + HOST_CALL_GRACE)
+    }
+
+    fn state(&self, grant: Grant, node: Arc<Node>, discovery: Arc<Discovery>) -> CheckState {
         let mut wasi = WasiCtx::builder();
         wasi.wall_clock(Frozen(self.frozen_at))
             .monotonic_clock(Frozen(self.frozen_at));
-        let state = CheckState {
+        CheckState {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             limiter: MemoryCap {
@@ -350,20 +385,15 @@ impl Sandbox {
             deadline: Instant::now(),
             timed_out: false,
             handed: 0,
-        };
-        let run = Run {
-            pre: pre.clone(),
-            engine: self.engine.clone(),
-            settings: settings.to_owned(),
-            state,
-            limits: self.limits,
-        };
-        let mut worker = self.worker.lock().unwrap_or_else(|p| p.into_inner());
-        worker.run(
-            move || run.execute(),
-            self.limits.deadline + HOST_CALL_GRACE,
-        )
+        }
     }
+}
+
+/// One check to run: its component, its settings as JSON, its grant.
+pub struct CheckRun {
+    pub component: String,
+    pub settings: String,
+    pub grant: Grant,
 }
 
 /// How long past its deadline a run may take to come back before its worker
@@ -422,57 +452,6 @@ impl Run {
     }
 }
 
-/// Runs checks on a thread of its own, so that a host call stuck in the
-/// kernel (a read of a hung network file system) costs its check, not the scan.
-struct Worker {
-    jobs: mpsc::Sender<Job>,
-}
-
-type Job = Box<dyn FnOnce() + Send>;
-
-impl Worker {
-    fn start() -> std::io::Result<Worker> {
-        let (jobs, queue) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("kubecis-check".into())
-            .spawn(move || queue.into_iter().for_each(|job| job()))?;
-        Ok(Worker { jobs })
-    }
-
-    /// The run's outcome, or an error when it did not come back in `wait`
-    /// (the worker is then left to its stuck call and a new one started).
-    fn run(&mut self, work: impl FnOnce() -> Outcome + Send + 'static, wait: Duration) -> Outcome {
-        let (reply, answer) = mpsc::sync_channel(1);
-        let job: Job = Box::new(move || {
-            let _ = reply.send(work());
-        });
-        if let Err(mpsc::SendError(job)) = self.jobs.send(job) {
-            // The previous worker died (a panic in a host call): start anew.
-            match Worker::start() {
-                Ok(fresh) => *self = fresh,
-                Err(e) => return error(format!("starting a thread for the check: {e}")),
-            }
-            let _ = self.jobs.send(job);
-        }
-        match answer.recv_timeout(wait) {
-            Ok(outcome) => outcome,
-            Err(e) => {
-                if let Ok(fresh) = Worker::start() {
-                    *self = fresh;
-                }
-                error(match e {
-                    mpsc::RecvTimeoutError::Timeout => format!(
-                        "the check did not come back within {wait:?}: a host call is stuck reading the node"
-                    ),
-                    mpsc::RecvTimeoutError::Disconnected => {
-                        "the host failed while serving the check".to_owned()
-                    }
-                })
-            }
-        }
-    }
-}
-
 fn error(reason: String) -> Outcome {
     Outcome {
         status: Status::Error,
@@ -523,35 +502,5 @@ mod tests {
         assert!(!cap.memory_growing(12 << 20, 13 << 20, None).unwrap());
         assert!(cap.table_growing(0, 60_000, None).unwrap());
         assert!(!cap.table_growing(0, 60_000, None).unwrap());
-    }
-
-    #[test]
-    fn a_run_stuck_in_the_host_costs_its_check_and_the_next_runs() {
-        let mut worker = Worker::start().unwrap();
-        let started = Instant::now();
-        let stuck = worker.run(
-            || {
-                std::thread::sleep(Duration::from_secs(30));
-                error("never".into())
-            },
-            Duration::from_millis(100),
-        );
-        assert!(started.elapsed() < Duration::from_secs(5));
-        assert_eq!(stuck.status, Status::Error);
-        assert!(
-            stuck.reason.contains("did not come back"),
-            "{}",
-            stuck.reason
-        );
-        let next = worker.run(|| error("ran".into()), Duration::from_secs(5));
-        assert_eq!(next.reason, "ran");
-        let panicked = worker.run(|| panic!("a host bug"), Duration::from_secs(5));
-        assert!(
-            panicked.reason.contains("host failed"),
-            "{}",
-            panicked.reason
-        );
-        let after = worker.run(|| error("ran again".into()), Duration::from_secs(5));
-        assert_eq!(after.reason, "ran again");
     }
 }
