@@ -796,3 +796,17 @@ fn a_report_names_the_bundle_that_judged() {
         "{text}"
     );
 }
+
+/// A scan that outlives --scan-timeout stops with a clear error, whatever it
+/// was waiting for.
+#[test]
+fn a_scan_past_its_time_stops_and_says_where() {
+    let node = Materialised::new("kubeadm-control-plane");
+    let (code, out, err) = support::scan_fixture(&node, &["--scan-timeout", "1ms"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "no half report: {out}");
+    assert!(
+        err.contains("the scan did not finish within 1ms (it was "),
+        "{err}"
+    );
+}

@@ -106,6 +106,42 @@ pub struct ScanArgs {
     /// Colour the text report.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
+    /// Longest the whole scan may take (e.g. 90s, 15m): past it, kubecis
+    /// stops with exit status 2 and says what it was doing, rather than
+    /// hang on a read the kernel never completes. Keep it above the number
+    /// of items times the check timeout.
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub scan_timeout: Duration,
+}
+
+/// Ends the process when the scan outlives its time, naming the phase it
+/// was in: a read stuck in the kernel (a hung network file system, a `/proc`
+/// entry of a process stuck in the kernel) cannot be interrupted otherwise.
+struct Watchdog {
+    phase: Arc<std::sync::Mutex<&'static str>>,
+}
+
+impl Watchdog {
+    fn start(limit: Duration) -> Watchdog {
+        let phase = Arc::new(std::sync::Mutex::new("starting"));
+        let seen = phase.clone();
+        let _ = std::thread::Builder::new()
+            .name("kubecis-watchdog".into())
+            .spawn(move || {
+                std::thread::sleep(limit);
+                let phase = *seen.lock().unwrap_or_else(|p| p.into_inner());
+                eprintln!(
+                    "kubecis: the scan did not finish within {} (it was {phase}): a read of the node may be stuck; stopping",
+                    humantime::format_duration(limit)
+                );
+                std::process::exit(i32::from(flags::EXIT_USAGE));
+            });
+        Watchdog { phase }
+    }
+
+    fn now(&self, phase: &'static str) {
+        *self.phase.lock().unwrap_or_else(|p| p.into_inner()) = phase;
+    }
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,6 +333,8 @@ fn nothing_runs(node: &Node) -> String {
 }
 
 pub fn run_scan(args: &ScanArgs, fail_on_given: bool) -> Result<ExitCode> {
+    let watchdog = Watchdog::start(args.scan_timeout);
+    watchdog.now("discovering the node");
     let style = flags::text_style(args.color, args.output.is_stdout());
     let Prepared {
         library,
@@ -331,8 +369,10 @@ pub fn run_scan(args: &ScanArgs, fail_on_given: bool) -> Result<ExitCode> {
     };
     // Kept until the process ends: unmapping the instance pool is the
     // kernel's work at exit, not worth doing twice.
+    watchdog.now("loading check components");
     let sandbox: &mut Sandbox = Box::leak(Box::new(Sandbox::new(limits, cache)?));
     scan::prepare(sandbox, bundle)?;
+    watchdog.now("running checks");
 
     let report = scan::scan(
         bundle,
@@ -341,6 +381,7 @@ pub fn run_scan(args: &ScanArgs, fail_on_given: bool) -> Result<ExitCode> {
         sandbox,
         &options,
     );
+    watchdog.now("writing the report");
     if report.results.is_empty() {
         bail!(
             "the selection (--check, --group, --scored-only) leaves no item of {} to check",
