@@ -810,3 +810,61 @@ fn a_scan_past_its_time_stops_and_says_where() {
         "{err}"
     );
 }
+
+/// What the node names reaches every output harmless: a node name that is a
+/// spreadsheet formula, a config path with a shell command and a character
+/// XML forbids.
+#[test]
+fn outputs_escape_what_the_node_puts_in_them() {
+    let node = Materialised::new("kubeadm-control-plane");
+    let root = node.root();
+    let odd = "/var/lib/kubelet/config\u{ffff}$(touch pwned).yaml";
+    std::fs::rename(
+        root.join("var/lib/kubelet/config.yaml"),
+        root.join(odd.trim_start_matches('/')),
+    )
+    .unwrap();
+    let kubelet = kubelet_proc(&root);
+    let cmdline = std::fs::read_to_string(kubelet.join("cmdline")).unwrap();
+    let cmdline = cmdline.replace(
+        "--config=/var/lib/kubelet/config.yaml",
+        &format!("--config={odd}"),
+    );
+    std::fs::write(kubelet.join("cmdline"), cmdline).unwrap();
+    let name = "=HYPERLINK(\"http://evil.example\")";
+    let scan = |format: &str| {
+        let (code, out, err) = support::scan_fixture(
+            &node,
+            &[
+                "--benchmark",
+                "cis-1.8",
+                "--node-name",
+                name,
+                "--check",
+                "4.1.9,4.2.1",
+                "--format",
+                format,
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        out
+    };
+    let csv = scan("csv");
+    let mut rows = csv::Reader::from_reader(csv.as_bytes());
+    for row in rows.records() {
+        let row = row.unwrap();
+        assert_eq!(
+            &row[5],
+            format!("'{name}"),
+            "the Nodes cell is text: {row:?}"
+        );
+    }
+    let junit = scan("junit");
+    roxmltree::Document::parse(&junit).expect("the JUnit file parses");
+    let report: Report = serde_json::from_str(&scan("json")).unwrap();
+    let remediation = &report.result("4.1.9").unwrap().remediation;
+    assert!(
+        remediation.contains("chmod 600 '/var/lib/kubelet/config\u{ffff}$(touch pwned).yaml'"),
+        "{remediation}"
+    );
+}

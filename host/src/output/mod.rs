@@ -5,7 +5,7 @@ mod junit;
 mod kubebench;
 mod text;
 
-pub use csv::{HEADER as CSV_HEADER, render_csv};
+pub use csv::{HEADER as CSV_HEADER, cell as csv_cell, render_csv, write_row as write_csv_row};
 pub use junit::render_junit;
 pub use kubebench::render_kube_bench;
 pub use text::{TextStyle, count, printable, printable_lines, render_text};
