@@ -4,22 +4,21 @@
 //!
 //! cargo bench --bench cluster
 
-#[path = "../tests/support/fixture.rs"]
-mod fixture;
+use kubecis_testkit::fixture;
 
-use kubecis::bundle::Library;
-use kubecis::node::Node;
-use kubecis::node::discovery::Discovery;
-use kubecis::report::{Report, State};
-use kubecis::sandbox::{Cache, Limits, Sandbox};
-use kubecis::scan::{self, ScanOptions};
+use kubecis_engine::bundle::Library;
+use kubecis_engine::node::Node;
+use kubecis_engine::node::discovery::Discovery;
+use kubecis_engine::sandbox::{Cache, Limits, Sandbox};
+use kubecis_engine::scan::{self, ScanOptions};
+use kubecis_model::report::{Report, State};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
 const NODES: usize = 5000;
 
-fn scan_fixture(name: &str, sandbox: &Sandbox, bundle: &kubecis::bundle::Bundle) -> Report {
+fn scan_fixture(name: &str, sandbox: &Sandbox, bundle: &kubecis_engine::bundle::Bundle) -> Report {
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("root");
     fixture::materialise(&fixture::nodes_dir().join(name), &root);
@@ -36,7 +35,7 @@ fn peak_children_mib() -> f64 {
 }
 
 fn main() {
-    let library = Library::load(None).unwrap();
+    let library = Library::load(&kubecis_builtin::BUILTINS, None).unwrap();
     let bundle = library.get("cis-1.8").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut sandbox = Sandbox::new(

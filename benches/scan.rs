@@ -3,14 +3,13 @@
 //!
 //! cargo bench --bench scan
 
-#[path = "../tests/support/fixture.rs"]
-mod fixture;
+use kubecis_testkit::fixture;
 
-use kubecis::bundle::Library;
-use kubecis::node::Node;
-use kubecis::node::discovery::Discovery;
-use kubecis::sandbox::{Cache, Limits, Sandbox};
-use kubecis::scan::{self, ScanOptions};
+use kubecis_engine::bundle::Library;
+use kubecis_engine::node::Node;
+use kubecis_engine::node::discovery::Discovery;
+use kubecis_engine::sandbox::{Cache, Limits, Sandbox};
+use kubecis_engine::scan::{self, ScanOptions};
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
@@ -72,7 +71,7 @@ fn cli_scan(root: &Path, cache: &Path) -> Duration {
 
 fn main() {
     // `cargo bench` passes --bench; nothing to filter here.
-    let library = Library::load(None).unwrap();
+    let library = Library::load(&kubecis_builtin::BUILTINS, None).unwrap();
     let bundle = library.get("cis-1.8").unwrap();
     println!(
         "kubecis scan benchmark: {} ({} items), {RUNS} runs each, medians\n",
@@ -133,7 +132,7 @@ fn main() {
                 .collect();
             checks_run = items.len();
             let start = Instant::now();
-            scan::judge_all(&items, &discovery, node.clone(), &sandbox);
+            scan::judge_all(bundle, &items, &discovery, node.clone(), &sandbox);
             per_check.push(start.elapsed() / items.len().max(1) as u32);
         }
         println!(

@@ -33,7 +33,7 @@ fn ms(d: Duration) -> f64 {
 
 fn kube_bench_dir() -> PathBuf {
     std::env::var_os("KUBE_BENCH_CFG").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/kube-bench"),
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/reference/kube-bench"),
         PathBuf::from,
     )
 }

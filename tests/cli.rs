@@ -1,9 +1,9 @@
 //! The command line: reports on standard output or written atomically, and
 //! bad input answered with a clear message, exit code 2 and no output.
 
-mod support;
+use crate::support;
 
-use kubecis::report::{Report, SCHEMA, State};
+use kubecis_model::report::{Report, SCHEMA, State};
 use support::{Materialised, kubecis, scan_fixture, stderr, write_bundle};
 
 fn scan_args<'a>(node: &'a Materialised, root: &'a str, cache: &'a str) -> Vec<&'a str> {
@@ -618,7 +618,7 @@ fn version_names_the_commit_the_engine_and_every_bundle_digest() {
     assert!(text.starts_with("kubecis 0.1.0 (commit "), "{text}");
     assert!(text.contains("\nwasmtime 48."), "{text}");
     // The digest of a bundle is that of its files, each name and text in order.
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../profiles/cis-1.8");
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../profiles/cis-1.8");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .flatten()

@@ -1,9 +1,9 @@
 //! Cluster reports from three fixture nodes of different roles: node lists,
 //! mixed states, node health, filters, top failures, the CSV exports, and diff.
 
-mod support;
+use crate::support;
 
-use kubecis::cluster::{ClusterGroup, ClusterReport, ClusterState, Health};
+use kubecis_report::cluster::{ClusterGroup, ClusterReport, ClusterState, Health};
 use std::path::{Path, PathBuf};
 use support::{Materialised, kubecis, stderr};
 
@@ -337,7 +337,7 @@ fn every_csv_export_parses_back() {
 fn the_calico_manuals_global_report_is_accepted() {
     let (_dir, files) = cluster();
     let manual =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/cluster/daily-cis-results.yaml");
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/cluster/daily-cis-results.yaml");
     let g = json(&files, &["--config", manual.to_str().unwrap()]);
     assert_eq!(g.top_failed.len(), 5);
     // Its filter selects Kubernetes 1.13: these 1.26 nodes keep 1.1.4 and 1.2.5.

@@ -5,7 +5,7 @@
 //! - every automated item with a check must `pass` on at least one listed fixture and `fail` on
 //!   at least one other, so that each check is seen to work both ways.
 
-mod support;
+use crate::support;
 
 use serde::Deserialize;
 use serde_yaml_ng::Value;
@@ -27,7 +27,7 @@ struct Conformance {
 }
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// Every conformance file, by benchmark (the file's stem).

@@ -2,9 +2,9 @@
 //! flags add up, Go booleans, empty values leave a flag unset; and the built-in
 //! bundles judging feature gates, durations, integers and defaults by value.
 
-mod support;
+use crate::support;
 
-use kubecis::report::{Report, State};
+use kubecis_model::report::{Report, State};
 use support::{kubecis, stderr, write_bundle};
 
 const ITEMS: &str = r#"

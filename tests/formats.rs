@@ -1,9 +1,9 @@
 //! The report formats, each parsed back; selection flags; exit codes.
 
-mod support;
+use crate::support;
 
-use kubecis::output::CSV_HEADER;
-use kubecis::report::{Report, State};
+use kubecis_model::report::{Report, State};
+use kubecis_report::output::CSV_HEADER;
 use support::{Materialised, kubecis, scan_fixture, stderr};
 
 /// Scan a fixture with extra flags; returns (exit code, stdout).
@@ -389,7 +389,7 @@ fn kube_bench_json_is_what_its_importers_expect() {
             .filter(|r| r["status"] == status && !manual(r))
             .count()
     };
-    let n = |f: &dyn Fn(&kubecis::report::CheckResult) -> bool| {
+    let n = |f: &dyn Fn(&kubecis_model::report::CheckResult) -> bool| {
         report.results.iter().filter(|r| f(r)).count()
     };
     assert_eq!(findings("FAIL"), n(&|r| r.state == State::Fail));

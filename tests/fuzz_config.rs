@@ -1,7 +1,7 @@
 //! Property tests ("fuzz targets") of config-value lookup: any file content
 //! and any key answer a value or a typed error, never a panic.
 
-use kubecis::node::{Node, NodeError, NodePath};
+use kubecis_engine::node::{Node, NodeError, NodePath};
 use proptest::prelude::*;
 
 proptest! {

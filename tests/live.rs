@@ -2,9 +2,9 @@
 //! (Debian's etcd-server), in a private mount and PID namespace so the test
 //! never touches the machine's real paths. Needs root, unshare, gcc and etcd.
 
-mod support;
+use crate::support;
 
-use kubecis::report::{Report, State};
+use kubecis_model::report::{Report, State};
 use std::process::Command;
 
 fn live_scan() -> Report {

@@ -1,9 +1,9 @@
 //! Rancher's rke-cis-1.4 profiles on an RKE node: exactly the manual's skipped
 //! and not-applicable items, user skips in both of Rancher's forms, and plan.
 
-mod support;
+use crate::support;
 
-use kubecis::report::{Report, State};
+use kubecis_model::report::{Report, State};
 use std::collections::BTreeSet;
 use support::{Materialised, kubecis, stderr};
 

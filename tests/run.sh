@@ -27,7 +27,7 @@ if ((${#missing[@]})); then
 fi
 
 # The toolchain rust-toolchain.toml names (its wasm32-wasip2 target is added
-# by host/build.rs when missing).
+# by host/builtin/build.rs when missing).
 rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
 
 exec cargo test --release "$@"

@@ -2,9 +2,9 @@
 //! reads outside its grant or traps ends as `error` for itself alone, while
 //! every other check of the scan still runs.
 
-mod support;
+use crate::support;
 
-use kubecis::report::{Report, State};
+use kubecis_model::report::{Report, State};
 use support::{Materialised, built_component, kubecis, stderr, write_bundle};
 
 const ITEMS: &str = r#"
@@ -391,9 +391,9 @@ fn honest_checks_still_run_and_ungranted_processes_are_denied() {
 
 #[test]
 fn warm_sandbox_loads_from_the_cache_and_repairs_a_corrupt_entry() {
-    use kubecis::bundle::Library;
-    use kubecis::sandbox::{Cache, Limits, Sandbox};
-    let library = Library::load(None).unwrap();
+    use kubecis_engine::bundle::Library;
+    use kubecis_engine::sandbox::{Cache, Limits, Sandbox};
+    let library = Library::load(&kubecis_builtin::BUILTINS, None).unwrap();
     let bundle = library.get("cis-1.8").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let load = || {
@@ -402,7 +402,7 @@ fn warm_sandbox_loads_from_the_cache_and_repairs_a_corrupt_entry() {
             Some(Cache::open(dir.path().to_path_buf()).unwrap()),
         )
         .unwrap();
-        kubecis::scan::prepare(&mut sandbox, bundle).unwrap();
+        kubecis_engine::scan::prepare(&mut sandbox, bundle).unwrap();
         (sandbox.stats.compiled, sandbox.stats.from_cache)
     };
     assert_eq!(load(), (2, 0), "cold: flag and file compile");
@@ -783,7 +783,7 @@ fn a_report_names_the_bundle_that_judged() {
     assert_eq!(code, 0, "{err}");
     let report: Report = serde_json::from_str(&out).unwrap();
     assert_eq!(report.bundle_origin, "built-in");
-    let digest = kubecis::embedded::BUNDLE_DIGESTS
+    let digest = kubecis_builtin::BUNDLE_DIGESTS
         .iter()
         .find(|(b, _)| *b == "cis-1.8")
         .unwrap()

@@ -1,16 +1,16 @@
 //! End-to-end scans of the node fixtures under tests/nodes: every item's state
 //! must be what its node.yaml expects.
 
-mod support;
+use crate::support;
 
 use support::fixture;
 
-use kubecis::bundle::Library;
-use kubecis::node::Node;
-use kubecis::node::discovery::Discovery;
-use kubecis::report::Report;
-use kubecis::sandbox::{Cache, Limits, Sandbox};
-use kubecis::scan::{self, ScanOptions};
+use kubecis_engine::bundle::Library;
+use kubecis_engine::node::Node;
+use kubecis_engine::node::discovery::Discovery;
+use kubecis_engine::sandbox::{Cache, Limits, Sandbox};
+use kubecis_engine::scan::{self, ScanOptions};
+use kubecis_model::report::Report;
 use std::sync::Arc;
 
 /// Materialise a fixture and scan it with the benchmark its node.yaml names.
@@ -25,7 +25,7 @@ fn scan_fixture(name: &str) -> (fixture::Fixture, Report) {
 /// Scan a node root with a benchmark, in process.
 fn scan_root(root: &std::path::Path, benchmark: &str, name: &str) -> Report {
     let cache = tempfile::tempdir().unwrap();
-    let library = Library::load(None).unwrap();
+    let library = Library::load(&kubecis_builtin::BUILTINS, None).unwrap();
     let bundle = library.get(benchmark).unwrap();
     let mut sandbox = Sandbox::new(
         Limits::default(),
@@ -42,7 +42,7 @@ fn scan_root(root: &std::path::Path, benchmark: &str, name: &str) -> Report {
     scan::scan(bundle, node, discovery, &sandbox, &options)
 }
 
-fn result<'a>(report: &'a Report, id: &str) -> &'a kubecis::report::CheckResult {
+fn result<'a>(report: &'a Report, id: &str) -> &'a kubecis_model::report::CheckResult {
     report.results.iter().find(|r| r.id == id).unwrap()
 }
 
@@ -119,8 +119,8 @@ fn every_fixture_scans_to_its_expected_states() {
 /// would, to the benchmark its node.yaml names.
 #[test]
 fn auto_maps_every_fixture_to_its_benchmark() {
-    use kubecis::node::discovery::Discovery;
-    let library = Library::load(None).unwrap();
+    use kubecis_engine::node::discovery::Discovery;
+    let library = Library::load(&kubecis_builtin::BUILTINS, None).unwrap();
     let mut checked = Vec::new();
     let mut dirs: Vec<_> = std::fs::read_dir(fixture::nodes_dir())
         .unwrap()
@@ -163,7 +163,7 @@ fn k3s_without_its_log_is_an_error_not_a_pass() {
     assert!(discovery.is_running("apiserver") && discovery.is_running("kubelet"));
 
     let report = scan_root(&root, "cis-1.10", "k3s-1");
-    let library = Library::load(None).unwrap();
+    let library = Library::load(&kubecis_builtin::BUILTINS, None).unwrap();
     let bundle = library.get("cis-1.10").unwrap();
     let embedded = [
         "apiserver",
@@ -184,7 +184,12 @@ fn k3s_without_its_log_is_an_error_not_a_pass() {
             continue;
         }
         let r = result(&report, &item.id);
-        assert_eq!(r.state, kubecis::report::State::Error, "{}: {r:?}", item.id);
+        assert_eq!(
+            r.state,
+            kubecis_model::report::State::Error,
+            "{}: {r:?}",
+            item.id
+        );
         assert!(
             r.reason.contains("no k3s log was found"),
             "{}: {}",
@@ -195,14 +200,17 @@ fn k3s_without_its_log_is_an_error_not_a_pass() {
     }
     assert!(errors > 50, "{errors}");
     // Embedded etcd's settings are in its config file, log or no log.
-    assert_eq!(result(&report, "2.2").state, kubecis::report::State::Pass);
+    assert_eq!(
+        result(&report, "2.2").state,
+        kubecis_model::report::State::Pass
+    );
     assert!(report.node.components.contains(&"apiserver".to_owned()));
 }
 
 /// etcd given --config-file ignores its other flags and its environment.
 #[test]
 fn etcd_is_judged_by_its_config_file() {
-    use kubecis::report::State;
+    use kubecis_model::report::State;
     let tmp = tempfile::tempdir().unwrap();
     let root = tmp.path().join("root");
     fixture::materialise(&fixture::nodes_dir().join("kubeadm-control-plane"), &root);

@@ -7,7 +7,7 @@ use std::process::Command;
 
 /// The stand-in component binary (tests/live/idle.c), built into `dir`.
 pub fn build_idle(dir: &Path) -> PathBuf {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/live/idle.c");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/live/idle.c");
     let out = dir.join("idle");
     let status = Command::new("gcc")
         .arg("-O2")
@@ -24,7 +24,7 @@ pub fn build_idle(dir: &Path) -> PathBuf {
 /// scans it (or runs what is appended to the command). Needs root.
 pub fn command(work: &Path) -> Command {
     let idle = build_idle(work);
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/live/node.sh");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/live/node.sh");
     let mut command = Command::new("unshare");
     command
         .args(["--mount", "--pid", "--fork", "--mount-proc", "bash"])

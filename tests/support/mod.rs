@@ -1,8 +1,8 @@
 //! Shared by the integration tests.
-#![allow(dead_code)]
 
-pub mod fixture;
 pub mod live_node;
+
+pub use kubecis_testkit::fixture;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -10,15 +10,13 @@ use std::process::{Command, Output};
 /// A materialised fixture in a temporary directory that lives as long as this.
 pub struct Materialised {
     pub dir: tempfile::TempDir,
-    pub fixture: fixture::Fixture,
 }
 
 impl Materialised {
     pub fn new(name: &str) -> Materialised {
         let dir = tempfile::tempdir().unwrap();
-        let fixture =
-            fixture::materialise(&fixture::nodes_dir().join(name), &dir.path().join("root"));
-        Materialised { dir, fixture }
+        fixture::materialise(&fixture::nodes_dir().join(name), &dir.path().join("root"));
+        Materialised { dir }
     }
 
     pub fn root(&self) -> PathBuf {
@@ -65,9 +63,9 @@ pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
-/// The components `build.rs` built, the test-only ones included.
+/// A test-only check component (`check-hostile`), built by the testkit.
 pub fn built_component(package: &str) -> PathBuf {
-    Path::new(kubecis::embedded::CHECKS_DIR).join(format!("{}.wasm", package.replace('-', "_")))
+    kubecis_testkit::test_component(package)
 }
 
 /// Write a bundle directory `<dir>/<name>/` with one section of items (YAML text).

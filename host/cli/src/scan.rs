@@ -1,0 +1,533 @@
+//! `kubecis scan` and `kubecis plan`: one node, one benchmark.
+
+use crate::flags::{self, ColorChoice, EXIT_NOTHING_JUDGED, Gate, OutputArgs};
+use anyhow::{Context, Result, bail};
+use kubecis_engine::bundle::{Bundle, Library};
+use kubecis_engine::node::discovery::{Discovery, NodeType};
+use kubecis_engine::node::{Node, NodePath, Source};
+use kubecis_engine::sandbox::{Cache, Limits, Sandbox};
+use kubecis_engine::scan::{self, ScanOptions};
+use kubecis_engine::selection::{Decision, Selection};
+use kubecis_engine::skipconfig::SkipConfig;
+use kubecis_model::report::{Report, State};
+use kubecis_report::output::{Format, count, printable, printable_lines};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Which node, which benchmark, which items: shared by `scan` and `plan`.
+#[derive(clap::Args, Debug)]
+pub struct Target {
+    /// Benchmark version, or auto: the one for the node's Kubernetes version.
+    #[arg(long, default_value = "auto")]
+    pub benchmark: String,
+    /// Profile of the benchmark (case-insensitive), e.g. rke-cis-1.4-permissive.
+    #[arg(long)]
+    pub profile: Option<String>,
+    /// Skip list in Rancher's format: {"skip": {"<benchmark>": ["<id>", …]}}, or the security-scan-cfg ConfigMap.
+    #[arg(long, value_name = "FILE")]
+    pub skip_config: Option<PathBuf>,
+    /// Only these items (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub check: Vec<String>,
+    /// Only these groups or sections (comma-separated ids, e.g. 1.2,4).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub group: Vec<String>,
+    /// Skip these items, groups or sections (comma-separated ids).
+    #[arg(long, value_delimiter = ',', value_name = "IDS")]
+    pub skip: Vec<String>,
+    /// Leave unscored items out.
+    #[arg(long)]
+    pub scored_only: bool,
+    /// Scan a node filesystem at DIR (a host mounted at /host, or a snapshot) instead of this machine.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Where the node's /proc is, when not DIR/proc (e.g. /proc of a hostPID pod).
+    #[arg(long, value_name = "DIR", requires = "root")]
+    pub proc: Option<PathBuf>,
+    /// Node types to check (comma-separated: master, etcd, controlplane, node, policies); default: from what runs.
+    #[arg(long, value_delimiter = ',', value_name = "TYPES")]
+    pub targets: Option<Vec<String>>,
+    /// Name of the node in the report; default: the host name.
+    #[arg(long)]
+    pub node_name: Option<String>,
+    /// The node's Kubernetes version, when it cannot be found on the node (e.g. 1.26.9).
+    #[arg(long, value_name = "VERSION")]
+    pub k8s_version: Option<String>,
+    /// Load more bundles from this directory (one subdirectory per benchmark).
+    #[arg(long, value_name = "DIR")]
+    pub bundle_dir: Option<PathBuf>,
+    /// Allow the broad or sensitive grants of these --bundle-dir bundles
+    /// (comma-separated benchmark names), after reviewing them with `plan`.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "NAMES",
+        requires = "bundle_dir"
+    )]
+    pub allow_grants: Vec<String>,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanFormat {
+    Text,
+    /// kubecis' own report (kubecis.report/v1), the input of `report` and `diff`.
+    Json,
+    /// Rancher's columns.
+    Csv,
+    Junit,
+    /// kube-bench's JSON shape, for tools that import kube-bench.
+    KubeBench,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ScanFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub gate: Gate,
+    /// Time each check may run, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    pub check_timeout_ms: u64,
+    /// Memory each check may use, in MiB.
+    #[arg(long, default_value_t = 32, value_name = "MIB")]
+    pub check_memory_mib: usize,
+    /// Where precompiled components are kept.
+    #[arg(long, value_name = "DIR", env = "KUBECIS_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile components in memory, without the on-disk cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+    /// Colour the text report.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorChoice,
+    /// Longest the whole scan may take (e.g. 90s, 15m): past it, kubecis
+    /// stops with exit status 2 and says what it was doing, rather than
+    /// hang on a read the kernel never completes. Keep it above the number
+    /// of items times the check timeout.
+    #[arg(long, default_value = "10m", value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub scan_timeout: Duration,
+}
+
+/// Ends the process when the scan outlives its time, naming the phase it
+/// was in: a read stuck in the kernel (a hung network file system, a `/proc`
+/// entry of a process stuck in the kernel) cannot be interrupted otherwise.
+struct Watchdog {
+    phase: Arc<std::sync::Mutex<&'static str>>,
+}
+
+impl Watchdog {
+    fn start(limit: Duration) -> Watchdog {
+        let phase = Arc::new(std::sync::Mutex::new("starting"));
+        let seen = phase.clone();
+        let _ = std::thread::Builder::new()
+            .name("kubecis-watchdog".into())
+            .spawn(move || {
+                std::thread::sleep(limit);
+                let phase = *seen.lock().unwrap_or_else(|p| p.into_inner());
+                eprintln!(
+                    "kubecis: the scan did not finish within {} (it was {phase}): a read of the node may be stuck; stopping",
+                    humantime::format_duration(limit)
+                );
+                std::process::exit(i32::from(flags::EXIT_USAGE));
+            });
+        Watchdog { phase }
+    }
+
+    fn now(&self, phase: &'static str) {
+        *self.phase.lock().unwrap_or_else(|p| p.into_inner()) = phase;
+    }
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlanFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: Target,
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlanFormat,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// Everything a scan or a plan needs, read and validated before anything runs.
+struct Prepared {
+    library: Library,
+    benchmark: String,
+    node: Node,
+    discovery: Discovery,
+    options: ScanOptions,
+}
+
+/// The benchmark asked for, or with `auto` the one for the node's Kubernetes version.
+fn choose_benchmark(
+    target: &Target,
+    library: &Library,
+    discovery: &Discovery,
+) -> Result<(String, String)> {
+    if !target.benchmark.eq_ignore_ascii_case("auto") {
+        return Ok((
+            library.get(&target.benchmark)?.benchmark.clone(),
+            "given with --benchmark".to_owned(),
+        ));
+    }
+    let (version, from) = match &target.k8s_version {
+        Some(v) => (v.clone(), "given with --k8s-version".to_owned()),
+        None => discovery.kubernetes_version.get().context(
+            "--benchmark auto cannot tell this node's Kubernetes version (looked for: the running API server's or kubelet's `--version` on a live node, a control-plane static pod image tag, k3s's start-up log, RKE's docker containers, the kubelet's Debian package); state it with --k8s-version 1.NN or choose --benchmark",
+        )?,
+    };
+    let (bundle, warning) = library
+        .for_kubernetes(&version, &discovery.distribution.0)
+        .with_context(|| format!("--benchmark auto with Kubernetes {version} ({from})"))?;
+    let mut from = format!(
+        "auto: Kubernetes {version} ({from}) maps to {}",
+        bundle.benchmark
+    );
+    if let Some(w) = warning {
+        eprintln!("kubecis: warning: {}", printable(&w));
+        from.push_str(&format!(" ({w})"));
+    }
+    Ok((bundle.benchmark.clone(), from))
+}
+
+/// The profile, skip lists and selection the flags ask for, checked against the bundle.
+fn selection_for(target: &Target, library: &Library, bundle: &Bundle) -> Result<Selection> {
+    let profile = target
+        .profile
+        .as_deref()
+        .map(|p| bundle.profile(p))
+        .transpose()?
+        .cloned();
+    let mut user_skips: Vec<(String, String)> = Vec::new();
+    if let Some(path) = &target.skip_config {
+        let config = SkipConfig::read(path)?;
+        config.check_names(library, path)?;
+        let source = format!("skip config {}", path.display());
+        user_skips.extend(
+            config
+                .for_benchmark(&bundle.benchmark)
+                .into_iter()
+                .map(|id| (id, source.clone())),
+        );
+    }
+    user_skips.extend(
+        target
+            .skip
+            .iter()
+            .map(|id| (id.clone(), Selection::TYPED_SKIP.to_owned())),
+    );
+    let mut selection = Selection {
+        profile,
+        user_skips,
+        only: target.check.iter().chain(&target.group).cloned().collect(),
+        scored_only: target.scored_only,
+    };
+    for warning in selection.validate(bundle)? {
+        eprintln!("kubecis: warning: {}", printable(&warning));
+    }
+    Ok(selection)
+}
+
+fn parse_targets(target: &Target) -> Result<Option<Vec<NodeType>>> {
+    target
+        .targets
+        .as_ref()
+        .map(|list| {
+            list.iter()
+                .map(|t| {
+                    NodeType::parse(t).with_context(|| {
+                        format!("--targets: unknown node type {t:?}; expected master, etcd, controlplane, node or policies")
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+        })
+        .transpose()
+}
+
+/// The built-in bundles and those of `--bundle-dir`; a refused grant says
+/// which flag allows it.
+pub fn load_library(bundle_dir: Option<&std::path::Path>, allow: &[String]) -> Result<Library> {
+    Library::load_allowing(&kubecis_builtin::BUILTINS, bundle_dir, allow)
+        .map_err(|e| match e {
+            kubecis_engine::bundle::BundleError::Grant { ref bundle, .. } => {
+                let hint = format!(
+                    "review it with `kubecis plan`, then allow it with --allow-grants {bundle}"
+                );
+                anyhow::anyhow!("{e} ({hint})")
+            }
+            e => anyhow::Error::new(e),
+        })
+        .context("loading benchmark bundles")
+}
+
+/// `plan_anywhere`: a plan may be made off a node (every node type), a scan may not.
+fn prepare(target: &Target, plan_anywhere: bool) -> Result<Prepared> {
+    let library = load_library(target.bundle_dir.as_deref(), &target.allow_grants)?;
+    let targets = parse_targets(target)?;
+    // With a named benchmark, bad input is refused before the node is opened.
+    let named = if target.benchmark.eq_ignore_ascii_case("auto") {
+        None
+    } else {
+        Some(selection_for(
+            target,
+            &library,
+            library.get(&target.benchmark)?,
+        )?)
+    };
+    let node = match &target.root {
+        Some(dir) => Node::at_root(dir, target.proc.as_deref()),
+        None => Node::live(),
+    }
+    .context("opening the node")?;
+    let discovery = Discovery::run(&node);
+    // Say so before asking for a Kubernetes version the node cannot show.
+    if !plan_anywhere && targets.is_none() && discovery.components().is_empty() {
+        bail!(nothing_runs(&node));
+    }
+    let (benchmark, benchmark_from) = choose_benchmark(target, &library, &discovery)?;
+    let selection = match named {
+        Some(selection) => selection,
+        None => selection_for(target, &library, library.get(&benchmark)?)?,
+    };
+    let options = ScanOptions {
+        targets,
+        node_name: target.node_name.clone().unwrap_or_else(|| node_name(&node)),
+        selection,
+        kubernetes_version: target.k8s_version.clone(),
+        benchmark_from,
+    };
+    Ok(Prepared {
+        library,
+        benchmark,
+        node,
+        discovery,
+        options,
+    })
+}
+
+/// That no component runs, and where it looked.
+fn no_component(node: &Node) -> String {
+    format!(
+        "no Kubernetes component runs on this node (processes read from {})",
+        node.proc_dir().display()
+    )
+}
+
+/// Why nothing applies on a node where no component runs, and what to do.
+fn nothing_runs(node: &Node) -> String {
+    format!(
+        "{}, so no item applies; scan a node root with --root DIR (and --proc DIR), or name the node types with --targets",
+        no_component(node)
+    )
+}
+
+pub fn run_scan(args: &ScanArgs, fail_on_given: bool) -> Result<ExitCode> {
+    let watchdog = Watchdog::start(args.scan_timeout);
+    watchdog.now("discovering the node");
+    let style = flags::text_style(args.color, args.output.is_stdout());
+    let Prepared {
+        library,
+        benchmark,
+        node,
+        discovery,
+        options,
+    } = prepare(&args.target, false)?;
+    let bundle = library.get(&benchmark)?;
+    let limits = Limits {
+        deadline: Duration::from_millis(args.check_timeout_ms.max(1)),
+        memory_bytes: args.check_memory_mib.max(1) << 20,
+        ..Limits::default()
+    };
+    let cache = if args.no_cache {
+        None
+    } else {
+        // A cache that is not private is not used: its entries are native code.
+        args.cache_dir
+            .clone()
+            .or_else(Cache::default_dir)
+            .and_then(|dir| match Cache::open(dir) {
+                Ok(cache) => Some(cache),
+                Err(e) => {
+                    eprintln!(
+                        "kubecis: warning: not using the compile cache: {}; every check is compiled",
+                        printable(&e.to_string())
+                    );
+                    None
+                }
+            })
+    };
+    // Kept until the process ends: unmapping the instance pool is the
+    // kernel's work at exit, not worth doing twice.
+    watchdog.now("loading check components");
+    let sandbox: &mut Sandbox = Box::leak(Box::new(Sandbox::new(limits, cache)?));
+    scan::prepare(sandbox, bundle)?;
+    watchdog.now("running checks");
+
+    let report = scan::scan(
+        bundle,
+        Arc::new(node),
+        Arc::new(discovery),
+        sandbox,
+        &options,
+    );
+    watchdog.now("writing the report");
+    if report.results.is_empty() {
+        bail!(
+            "the selection (--check, --group, --scored-only) leaves no item of {} to check",
+            report.benchmark
+        );
+    }
+    let format = match args.format {
+        ScanFormat::Text => Format::Text,
+        ScanFormat::Json => Format::Json,
+        ScanFormat::Csv => Format::Csv,
+        ScanFormat::Junit => Format::Junit,
+        ScanFormat::KubeBench => Format::KubeBench,
+    };
+    args.output
+        .emit(&kubecis_report::output::render(&report, format, style))?;
+    if let Some(why) = judged_nothing(&report) {
+        eprintln!("kubecis: {why}");
+        return Ok(ExitCode::from(EXIT_NOTHING_JUDGED));
+    }
+    let tripped = report
+        .results
+        .iter()
+        .filter(|r| args.gate.trips(r.state))
+        .count();
+    Ok(args.gate.exit(tripped, Gate::report_default(fail_on_given)))
+}
+
+/// A report in which no item passed, failed or warned says nothing about
+/// the node: that must not look like success.
+fn judged_nothing(report: &Report) -> Option<String> {
+    let judged = [State::Pass, State::Fail, State::Warn];
+    if report.results.iter().any(|r| judged.contains(&r.state)) {
+        return None;
+    }
+    let parts: Vec<String> = [State::Skip, State::NotApplicable, State::Error]
+        .into_iter()
+        .filter_map(|s| {
+            let n = report.totals.get(&s).copied().unwrap_or(0);
+            (n > 0).then(|| format!("{n} {s}"))
+        })
+        .collect();
+    Some(format!(
+        "nothing was judged: of {}, {}",
+        count(report.results.len(), "item"),
+        parts.join(", ")
+    ))
+}
+
+pub fn run_plan(args: &PlanArgs) -> Result<ExitCode> {
+    let prepared = prepare(&args.target, true)?;
+    let bundle = prepared.library.get(&prepared.benchmark)?;
+    let (mut node_types, mut from) = scan::node_types(&prepared.options, &prepared.discovery);
+    if node_types.is_empty() {
+        // Planning ahead of a node: show every node type of the benchmark.
+        node_types = NodeType::ALL.to_vec();
+        from = format!(
+            "{}; planned for every node type",
+            no_component(&prepared.node)
+        );
+    }
+    let planned = scan::plan(
+        bundle,
+        &node_types,
+        &prepared.options.selection,
+        &prepared.discovery.vars,
+    );
+    if planned.is_empty() {
+        bail!(
+            "the selection (--check, --group, --scored-only) leaves no item of {} to plan",
+            bundle.benchmark
+        );
+    }
+    let text = match args.format {
+        PlanFormat::Json => {
+            let mut s = serde_json::to_string_pretty(&planned)?;
+            s.push('\n');
+            s
+        }
+        PlanFormat::Text => {
+            use std::fmt::Write;
+            let mut s = String::new();
+            let types: Vec<&str> = node_types.iter().map(|t| t.as_str()).collect();
+            let profile = prepared
+                .options
+                .selection
+                .profile
+                .as_ref()
+                .map_or("none", |p| p.name.as_str());
+            let _ = writeln!(
+                s,
+                "{} ({}), profile {profile}; node {} checked as {} ({from})",
+                bundle.title,
+                bundle.benchmark,
+                prepared.options.node_name,
+                types.join(", ")
+            );
+            let n = |f: fn(&Decision) -> bool| planned.iter().filter(|p| f(&p.decision)).count();
+            let _ = writeln!(
+                s,
+                "{} to run, {} skipped, {} not applicable\n",
+                count(n(|d| matches!(d, Decision::Run)), "item"),
+                n(|d| matches!(d, Decision::Skip { .. })),
+                n(|d| matches!(d, Decision::NotApplicable { .. })),
+            );
+            for p in &planned {
+                let what = match &p.decision {
+                    Decision::Run => "run".to_owned(),
+                    Decision::Skip { by, reason } => format!("skip ({by}): {reason}"),
+                    Decision::NotApplicable { reason } => format!("not applicable: {reason}"),
+                    Decision::Omit => continue,
+                };
+                let _ = writeln!(
+                    s,
+                    "{:<8} {:<13} {} — {what}",
+                    p.id,
+                    p.node_type.as_str(),
+                    p.title
+                );
+                if matches!(p.decision, Decision::Run) {
+                    for grant in &p.grants {
+                        let _ = writeln!(s, "{:<23}may read: {grant}", "");
+                    }
+                }
+            }
+            s
+        }
+    };
+    // Titles may come from a bundle directory: shown, never obeyed.
+    args.output.emit(&printable_lines(&text))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The node's host name: the kernel's on a live node, `/etc/hostname` in a node root.
+fn node_name(node: &Node) -> String {
+    use std::io::Read;
+    let read = |path: &str| {
+        let mut text = String::new();
+        let file = NodePath::parse(path).and_then(|p| node.open_file(&p).ok());
+        file?.take(256).read_to_string(&mut text).ok()?;
+        Some(text)
+    };
+    match node.source() {
+        Source::Live => read("/proc/sys/kernel/hostname").or_else(|| read("/etc/hostname")),
+        Source::Root(_) => read("/etc/hostname"),
+    }
+    .map(|s| s.trim().to_owned())
+    .filter(|s| !s.is_empty())
+    .unwrap_or_else(|| "unknown".to_owned())
+}

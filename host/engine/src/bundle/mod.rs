@@ -1,0 +1,630 @@
+//! Benchmark bundles: data files that name, per item, the check component,
+//! its settings and its grants (see profiles/README.md).
+
+mod builtins;
+mod directory;
+
+pub use builtins::Builtins;
+
+use crate::node::discovery::NodeType;
+use kubecis_model::natural_key;
+use serde::Deserialize;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum BundleError {
+    #[error("{file}: {message}")]
+    Invalid { file: String, message: String },
+    #[error("{0}: {1}")]
+    Io(PathBuf, std::io::Error),
+    #[error("{0:?} is not a Kubernetes version such as 1.26 or 1.26.9")]
+    Version(String),
+    #[error(
+        "{bundle}: item {item}: the grant of {grant} is refused: {why}; the operator must allow this bundle's grants by name"
+    )]
+    Grant {
+        bundle: String,
+        item: String,
+        grant: String,
+        why: String,
+    },
+    #[error(
+        "{dir}: benchmark {name} takes the name of a built-in benchmark; built-in names are reserved, give the bundle its own"
+    )]
+    Reserved { dir: PathBuf, name: String },
+    #[error("unknown benchmark {name:?}; known: {known}")]
+    Unknown { name: String, known: String },
+    #[error("unknown profile {name:?} for {benchmark}; its profiles: {known}")]
+    UnknownProfile {
+        name: String,
+        benchmark: String,
+        known: String,
+    },
+}
+
+fn invalid(file: &str, message: impl Into<String>) -> BundleError {
+    BundleError::Invalid {
+        file: file.to_owned(),
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Manifest {
+    benchmark: String,
+    title: String,
+    kubernetes: Vec<String>,
+    sections: Vec<String>,
+    /// Profile files of the bundle.
+    #[serde(default)]
+    profiles: Vec<String>,
+}
+
+/// A named view of a bundle: items it skips and items it declares not
+/// applicable, each with its reason (Rancher's permissive and hardened).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Profile {
+    pub name: String,
+    pub title: String,
+    /// Another profile of the same bundle whose skips and not-applicable items this one adds to.
+    pub extends: Option<String>,
+    #[serde(default)]
+    pub skip: BTreeMap<String, String>,
+    #[serde(default)]
+    pub not_applicable: BTreeMap<String, String>,
+}
+
+/// One benchmark version with its items.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub benchmark: String,
+    pub title: String,
+    pub kubernetes: Vec<String>,
+    pub sections: Vec<Section>,
+    /// Profiles with `extends` already folded in.
+    pub profiles: Vec<Profile>,
+    /// The components its items use, by name: shipped by the bundle
+    /// (`components/<name>.wasm`) or else built in.
+    pub components: BTreeMap<String, CheckComponent>,
+    /// Where it comes from, and the SHA-256 of its files (names and bytes).
+    pub origin: Origin,
+    pub digest: String,
+}
+
+/// Where a bundle comes from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Origin {
+    /// Embedded in the binary at build time.
+    #[default]
+    BuiltIn,
+    /// Read from this directory when the command started.
+    Directory(PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::BuiltIn => f.write_str("built-in"),
+            Origin::Directory(dir) => write!(f, "directory {}", dir.display()),
+        }
+    }
+}
+
+/// A name that is a plain file or component name: no path, no leading dot.
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+/// A check component a bundle's items use: built in (borrowed from the
+/// binary) or shipped by a bundle directory, with its digest (which keys
+/// the compile cache).
+#[derive(Debug, Clone)]
+pub struct CheckComponent {
+    pub wasm: Cow<'static, [u8]>,
+    pub sha256: Cow<'static, str>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Section {
+    pub id: String,
+    pub title: String,
+    pub node_type: NodeType,
+    pub groups: Vec<Group>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub id: String,
+    pub title: String,
+    pub items: Vec<Item>,
+}
+
+/// A benchmark item = metadata + component + settings + grants.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub id: String,
+    pub title: String,
+    pub automated: bool,
+    pub scored: bool,
+    /// The check component; `None` for items only a person can judge.
+    pub check: Option<String>,
+    #[serde(default)]
+    pub settings: serde_json::Value,
+    #[serde(default)]
+    pub grants: Grants,
+    /// Why a person must judge it (items without a check).
+    pub manual: Option<String>,
+    pub remediation: String,
+}
+
+/// What a check may touch. Reading a file's values (`content`) is a larger
+/// grant than seeing its owner and mode (`metadata`), so the two are apart.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Grants {
+    /// Components whose processes (pid, argv) a check may see.
+    #[serde(default)]
+    pub processes: Vec<String>,
+    /// Variables of a component's environment a check may read, by
+    /// component: exact names, or a prefix ending in `*` (`ETCD_*`).
+    #[serde(default)]
+    pub environment: BTreeMap<String, Vec<String>>,
+    /// Paths whose metadata (stat, directory listings) a check may read.
+    #[serde(default)]
+    pub metadata: Vec<String>,
+    /// Configuration files whose values a check may read (and their metadata).
+    #[serde(default)]
+    pub content: Vec<String>,
+}
+
+impl Grants {
+    /// Every path granted, metadata and content alike.
+    pub fn paths(&self) -> impl Iterator<Item = &String> {
+        self.metadata.iter().chain(&self.content)
+    }
+
+    /// The grants in words, one line each, paths passed through `expand`
+    /// (`${kubelet.conf}` to the file discovery found).
+    pub fn describe(&self, expand: &dyn Fn(&str) -> String) -> Vec<String> {
+        let mut lines = Vec::new();
+        if !self.processes.is_empty() {
+            lines.push(format!(
+                "arguments of the processes of {}",
+                self.processes.join(", ")
+            ));
+        }
+        for (component, names) in &self.environment {
+            lines.push(format!("environment of {component}: {}", names.join(", ")));
+        }
+        for path in &self.metadata {
+            lines.push(format!("owner, group and mode under {}", expand(path)));
+        }
+        for path in &self.content {
+            lines.push(format!("configuration values of {}", expand(path)));
+        }
+        lines
+    }
+}
+
+impl Bundle {
+    /// Every item with its section.
+    pub fn items(&self) -> impl Iterator<Item = (&Section, &Group, &Item)> {
+        self.sections.iter().flat_map(|s| {
+            s.groups
+                .iter()
+                .flat_map(move |g| g.items.iter().map(move |i| (s, g, i)))
+        })
+    }
+
+    /// Parse a bundle from its files; `read` returns a file's text by name.
+    fn parse(
+        dir_name: &str,
+        read: &dyn Fn(&str) -> Result<Text, BundleError>,
+        known_components: &HashSet<String>,
+    ) -> Result<Bundle, BundleError> {
+        let manifest_file = format!("{dir_name}/bundle.yaml");
+        let manifest: Manifest = read("bundle.yaml")?
+            .parse()
+            .map_err(|e| invalid(&manifest_file, e))?;
+        if manifest.benchmark != dir_name {
+            return Err(invalid(
+                &manifest_file,
+                format!(
+                    "benchmark {:?} does not match its directory {dir_name:?}",
+                    manifest.benchmark
+                ),
+            ));
+        }
+        let mut sections = Vec::new();
+        let mut ids = HashSet::new();
+        for name in manifest.sections.iter().chain(&manifest.profiles) {
+            if !is_plain_name(name) {
+                return Err(invalid(
+                    &manifest_file,
+                    format!(
+                        "{name:?} is not a plain file name of the bundle's directory (letters, digits, '-', '_', '.')"
+                    ),
+                ));
+            }
+        }
+        for name in &manifest.sections {
+            let file = format!("{dir_name}/{name}");
+            let section: Section = read(name)?.parse().map_err(|e| invalid(&file, e))?;
+            for item in section.groups.iter().flat_map(|g| &g.items) {
+                if !ids.insert(item.id.clone()) {
+                    return Err(invalid(&file, format!("item {} appears twice", item.id)));
+                }
+                validate(item, known_components)
+                    .map_err(|m| invalid(&file, format!("item {}: {m}", item.id)))?;
+            }
+            sections.push(section);
+        }
+        let mut profiles: Vec<Profile> = Vec::new();
+        for name in &manifest.profiles {
+            let file = format!("{dir_name}/{name}");
+            let profile: Profile = read(name)?.parse().map_err(|e| invalid(&file, e))?;
+            for id in profile.skip.keys().chain(profile.not_applicable.keys()) {
+                if !ids.contains(id) {
+                    return Err(invalid(
+                        &file,
+                        format!("names item {id}, which {dir_name} does not have"),
+                    ));
+                }
+            }
+            profiles.push(profile);
+        }
+        let profiles = fold_extends(profiles).map_err(|m| invalid(&manifest_file, m))?;
+        Ok(Bundle {
+            benchmark: manifest.benchmark,
+            title: manifest.title,
+            kubernetes: manifest.kubernetes,
+            sections,
+            profiles,
+            components: BTreeMap::new(),
+            origin: Origin::BuiltIn,
+            digest: String::new(),
+        })
+    }
+
+    /// A profile by name, case-insensitively (`RKE-CIS-1.4-Permissive`).
+    pub fn profile(&self, name: &str) -> Result<&Profile, BundleError> {
+        self.profiles
+            .iter()
+            .find(|p| p.name.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                let known: Vec<&str> = self.profiles.iter().map(|p| p.name.as_str()).collect();
+                BundleError::UnknownProfile {
+                    name: name.to_owned(),
+                    benchmark: self.benchmark.clone(),
+                    known: if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    },
+                }
+            })
+    }
+
+    /// Adds the built-in components its items use and it does not ship.
+    fn add_builtin_components(&mut self, builtins: &Builtins) {
+        let used: Vec<String> = self
+            .items()
+            .filter_map(|(_, _, i)| i.check.clone())
+            .collect();
+        for name in used {
+            if !self.components.contains_key(&name)
+                && let Some(c) = builtins.component(&name)
+            {
+                self.components.insert(name, c);
+            }
+        }
+    }
+
+    /// Whether an id names an item, a group or a section of this bundle.
+    pub fn has_id(&self, id: &str) -> bool {
+        self.sections.iter().any(|s| {
+            s.id == id
+                || s.groups
+                    .iter()
+                    .any(|g| g.id == id || g.items.iter().any(|i| i.id == id))
+        })
+    }
+}
+
+/// A bundle file's text: YAML as written, or the JSON `build.rs` made of a
+/// built-in one (the same document, read about ten times faster).
+enum Text {
+    Yaml(String),
+    Json(&'static str),
+}
+
+impl Text {
+    fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
+        match self {
+            Text::Yaml(text) => crate::yaml::from_str(text),
+            Text::Json(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// Resolve `extends`: each profile gets its parent's skips and not-applicable
+/// items under its own (which win on the same id).
+fn fold_extends(profiles: Vec<Profile>) -> Result<Vec<Profile>, String> {
+    let by_name: BTreeMap<String, Profile> = profiles
+        .iter()
+        .map(|p| (p.name.to_ascii_lowercase(), p.clone()))
+        .collect();
+    let mut out = Vec::new();
+    for profile in profiles {
+        let mut folded = profile.clone();
+        let mut seen = vec![profile.name.to_ascii_lowercase()];
+        let mut parent = profile.extends.clone();
+        while let Some(name) = parent {
+            let key = name.to_ascii_lowercase();
+            if seen.contains(&key) {
+                return Err(format!(
+                    "profile {} extends itself through {name}",
+                    profile.name
+                ));
+            }
+            let p = by_name.get(&key).ok_or_else(|| {
+                format!("profile {} extends unknown profile {name}", profile.name)
+            })?;
+            for (id, why) in &p.skip {
+                folded.skip.entry(id.clone()).or_insert_with(|| why.clone());
+            }
+            for (id, why) in &p.not_applicable {
+                folded
+                    .not_applicable
+                    .entry(id.clone())
+                    .or_insert_with(|| why.clone());
+            }
+            seen.push(key);
+            parent = p.extends.clone();
+        }
+        out.push(folded);
+    }
+    Ok(out)
+}
+
+/// Checks that do not hold together are refused when the bundle loads, not mid-scan.
+fn validate(item: &Item, components: &HashSet<String>) -> Result<(), String> {
+    match (&item.check, &item.manual) {
+        (None, None) => return Err("has neither a check nor a manual reason".into()),
+        (Some(c), _) if !components.contains(c) => {
+            let mut known: Vec<_> = components.iter().cloned().collect();
+            known.sort();
+            return Err(format!(
+                "unknown check component {c:?} (known: {})",
+                known.join(", ")
+            ));
+        }
+        _ => {}
+    }
+    let grants = &item.grants;
+    let components = grants.processes.iter().chain(grants.environment.keys());
+    for component in components {
+        if !crate::node::discovery::is_component(component) {
+            return Err(format!(
+                "grants name unknown component {component:?} (known: {})",
+                crate::node::discovery::component_names().join(", ")
+            ));
+        }
+    }
+    for name in grants.environment.values().flatten() {
+        let stem = name.strip_suffix('*').unwrap_or(name);
+        let valid =
+            !stem.is_empty() && stem.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+        if !valid {
+            return Err(format!(
+                "environment grant {name:?} is not a variable name or a prefix ending in * (such as ETCD_*)"
+            ));
+        }
+    }
+    for path in grants.paths() {
+        if !path.starts_with('/') && !path.starts_with("${") {
+            return Err(format!(
+                "granted path {path:?} is not absolute (nor a ${{variable}})"
+            ));
+        }
+    }
+    let mut texts = vec![item.remediation.clone(), item.settings.to_string()];
+    texts.extend(grants.paths().cloned());
+    for text in texts {
+        for var in variables(&text) {
+            if !crate::node::discovery::variables().any(|known| known == var) {
+                return Err(format!("unknown variable ${{{var}}}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `${name}` variables a text uses.
+pub fn variables(text: &str) -> impl Iterator<Item = &str> {
+    text.split("${")
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(v, _)| v))
+}
+
+/// Every bundle kubecis knows: the built-in ones and those of `--bundle-dir`.
+/// Built-in bundles are read when first asked for (a scan reads one);
+/// bundles from a directory are read and validated when the library loads.
+pub struct Library {
+    entries: Vec<Entry>,
+}
+
+struct Entry {
+    builtins: &'static Builtins,
+    benchmark: String,
+    kubernetes: Vec<String>,
+    bundle: std::sync::OnceLock<Result<Bundle, String>>,
+}
+
+impl Entry {
+    fn bundle(&self) -> Result<&Bundle, BundleError> {
+        self.bundle
+            .get_or_init(|| {
+                let builtins = self.builtins;
+                let mut bundle = Bundle::parse(
+                    &self.benchmark,
+                    &|file| builtins.file(&self.benchmark, file),
+                    &builtins.component_names(),
+                )
+                .map_err(|e| e.to_string())?;
+                bundle.digest = builtins.digest(&self.benchmark);
+                bundle.add_builtin_components(builtins);
+                Ok(bundle)
+            })
+            .as_ref()
+            .map_err(|message| BundleError::Invalid {
+                file: format!("built-in bundle {}", self.benchmark),
+                message: message.clone(),
+            })
+    }
+}
+
+impl Library {
+    /// The built-in bundles, plus those under `extra`, with every grant
+    /// reviewed (see [`Library::load_allowing`]).
+    pub fn load(builtins: &'static Builtins, extra: Option<&Path>) -> Result<Library, BundleError> {
+        Library::load_allowing(builtins, extra, &[])
+    }
+
+    /// The built-in bundles, plus those under `extra`, which may not take a
+    /// built-in name. A bundle directory may ship `components/<name>.wasm`.
+    /// Broad or sensitive grants of a bundle from `extra` are refused unless
+    /// `allow_grants` names the bundle.
+    pub fn load_allowing(
+        builtins: &'static Builtins,
+        extra: Option<&Path>,
+        allow_grants: &[String],
+    ) -> Result<Library, BundleError> {
+        let mut entries = Vec::new();
+        for name in builtins.benchmarks() {
+            let manifest: Manifest = builtins
+                .file(name, "bundle.yaml")?
+                .parse()
+                .map_err(|e| invalid(&format!("{name}/bundle.yaml"), e))?;
+            entries.push(Entry {
+                builtins,
+                benchmark: name.to_owned(),
+                kubernetes: manifest.kubernetes,
+                bundle: std::sync::OnceLock::new(),
+            });
+        }
+        if let Some(dir) = extra {
+            let builtin: HashSet<String> = entries
+                .iter()
+                .map(|e| e.benchmark.to_ascii_lowercase())
+                .collect();
+            for bundle in directory::read_bundle_dir(dir, builtins, allow_grants)? {
+                if directory::reserved(&bundle.benchmark, &builtin) {
+                    return Err(BundleError::Reserved {
+                        dir: dir.join(&bundle.benchmark),
+                        name: bundle.benchmark,
+                    });
+                }
+                entries.push(Entry {
+                    builtins,
+                    benchmark: bundle.benchmark.clone(),
+                    kubernetes: bundle.kubernetes.clone(),
+                    bundle: std::sync::OnceLock::from(Ok(bundle)),
+                });
+            }
+        }
+        entries.sort_by_key(|e| natural_key(&e.benchmark));
+        Ok(Library { entries })
+    }
+
+    /// Every benchmark's name, in version order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.entries.iter().map(|e| e.benchmark.as_str())
+    }
+
+    /// Every bundle, read.
+    pub fn bundles(&self) -> Result<Vec<&Bundle>, BundleError> {
+        self.entries.iter().map(Entry::bundle).collect()
+    }
+
+    /// The benchmark for a Kubernetes version (`1.26.9` or `1.26`): a bundle of
+    /// the node's distribution (`rke-cis-1.4` for rke) listing its minor
+    /// version; else among the generic `cis-*` bundles the one listing it, the
+    /// nearest one for a newer Kubernetes, or the newest. Returns the bundle
+    /// and, when the match is not exact, a warning.
+    pub fn for_kubernetes(
+        &self,
+        version: &str,
+        distribution: &str,
+    ) -> Result<(&Bundle, Option<String>), BundleError> {
+        let minor = |v: &str| -> Option<(u64, u64)> {
+            let mut parts = v.trim_start_matches('v').split('.');
+            Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+        };
+        let want = minor(version).ok_or_else(|| BundleError::Version(version.to_owned()))?;
+        let own = format!("{distribution}-cis-");
+        let listed = |e: &&Entry| e.kubernetes.iter().any(|k| minor(k) == Some(want));
+        if let Some(e) = self
+            .entries
+            .iter()
+            .filter(|e| e.benchmark.starts_with(&own))
+            .find(listed)
+        {
+            return Ok((e.bundle()?, None));
+        }
+        let mut generic: Vec<(&Entry, (u64, u64))> = self
+            .entries
+            .iter()
+            .filter(|b| b.benchmark.starts_with("cis-"))
+            .flat_map(|b| {
+                b.kubernetes
+                    .iter()
+                    .filter_map(move |k| minor(k).map(|m| (b, m)))
+            })
+            .collect();
+        generic.sort_by_key(|(_, m)| *m);
+        if let Some((e, _)) = generic.iter().find(|(_, m)| *m == want) {
+            return Ok((e.bundle()?, None));
+        }
+        let (bundle, why) = match generic.iter().find(|(_, m)| *m > want) {
+            Some((b, _)) => (
+                *b,
+                "no benchmark is written for it; using the nearest one for a newer Kubernetes",
+            ),
+            None => match generic.last() {
+                Some((b, _)) => (
+                    *b,
+                    "it is newer than every known benchmark; using the newest",
+                ),
+                None => return Err(invalid("bundles", "hold no generic cis-* benchmark")),
+            },
+        };
+        Ok((
+            bundle.bundle()?,
+            Some(format!("Kubernetes {version}: {why}, {}", bundle.benchmark)),
+        ))
+    }
+
+    pub fn get(&self, name: &str) -> Result<&Bundle, BundleError> {
+        self.entries
+            .iter()
+            .find(|e| e.benchmark.eq_ignore_ascii_case(name))
+            .ok_or_else(|| BundleError::Unknown {
+                name: name.to_owned(),
+                known: self.names().collect::<Vec<_>>().join(", "),
+            })?
+            .bundle()
+    }
+}

@@ -1,0 +1,75 @@
+//! The built-in bundles as the library serves them: each reads, Kubernetes
+//! versions map to benchmarks, skip configs name real benchmarks.
+
+use kubecis_engine::bundle::Library;
+use kubecis_engine::skipconfig::SkipConfig;
+use std::path::Path;
+
+fn library() -> Library {
+    Library::load(&kubecis_builtin::BUILTINS, None).unwrap()
+}
+
+#[test]
+fn every_built_in_bundle_reads() {
+    let lib = library();
+    let bundles = lib.bundles().unwrap();
+    assert_eq!(bundles.len(), lib.names().count());
+    assert!(bundles.iter().all(|b| b.items().count() > 50));
+}
+
+#[test]
+fn kubernetes_versions_map_to_benchmarks() {
+    let lib = library();
+    let pick = |v: &str| {
+        lib.for_kubernetes(v, "kubeadm")
+            .map(|(b, w)| (b.benchmark.clone(), w.is_some()))
+            .unwrap()
+    };
+    assert_eq!(pick("1.26.9"), ("cis-1.8".into(), false));
+    assert_eq!(pick("v1.27.3"), ("cis-1.9".into(), false));
+    assert_eq!(pick("1.28"), ("cis-1.10".into(), false));
+    for v in ["1.29", "1.30.2", "1.31"] {
+        assert_eq!(pick(v), ("cis-1.11".into(), false));
+    }
+    for v in ["1.32", "1.33.1", "1.34"] {
+        assert_eq!(pick(v), ("cis-1.12".into(), false));
+    }
+    assert_eq!(pick("1.13.5"), ("cis-1.4".into(), false));
+    assert_eq!(
+        pick("1.36.0"),
+        ("cis-1.12".into(), true),
+        "newer: the newest, with a warning"
+    );
+    assert_eq!(
+        pick("1.22.4"),
+        ("cis-1.8".into(), true),
+        "older than 1.26: the oldest current one, with a warning"
+    );
+    assert!(lib.for_kubernetes("latest", "kubeadm").is_err());
+    let rke = |v: &str| lib.for_kubernetes(v, "rke").unwrap().0.benchmark.clone();
+    assert_eq!(
+        rke("1.15.12"),
+        "rke-cis-1.4",
+        "a distribution's own benchmark first"
+    );
+    assert_eq!(rke("1.26.9"), "cis-1.8", "then the generic one");
+}
+
+#[test]
+fn keys_must_name_benchmarks() {
+    let library = library();
+    let path = Path::new("skip.json");
+    let typo = SkipConfig::parse(r#"{"skip": {"cis-18": ["1.1.1"]}}"#).unwrap();
+    let e = typo.check_names(&library, path).unwrap_err().to_string();
+    assert!(
+        e.contains("skip.json")
+            && e.contains("\"cis-18\" names no benchmark")
+            && e.contains("cis-1.8"),
+        "{e}"
+    );
+    let profile = SkipConfig::parse(r#"{"skip": {"rke-cis-1.4-permissive": ["1.1.1"]}}"#).unwrap();
+    let e = profile.check_names(&library, path).unwrap_err().to_string();
+    assert!(e.contains("a profile of rke-cis-1.4"), "{e}");
+    let good = SkipConfig::parse(r#"{"skip": {"RKE-CIS-1.4": ["1.1.1"]}}"#).unwrap();
+    good.check_names(&library, path).unwrap();
+}

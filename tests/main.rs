@@ -1,0 +1,16 @@
+//! Every integration test in one binary (one link of wasmtime, not one per
+//! file). Each module tests one area; `support` starts what they need.
+
+mod support;
+
+mod cli;
+mod cluster;
+mod conformance;
+mod flags;
+mod formats;
+mod fuzz_config;
+mod library;
+mod live;
+mod profiles;
+mod sandbox;
+mod scan;
