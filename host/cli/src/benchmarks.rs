@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::ExitCode;
 
 pub fn run_benchmarks(bundle_dir: Option<&Path>) -> Result<ExitCode> {
-    let library = crate::scan::load_library(bundle_dir, &[])?;
+    let library = crate::target::load_library(bundle_dir, &[])?;
     let mut out = String::new();
     let _ = writeln!(
         out,

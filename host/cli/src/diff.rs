@@ -29,8 +29,8 @@ pub struct DiffArgs {
 }
 
 pub fn run_diff(args: &DiffArgs) -> Result<ExitCode> {
-    let old = Snapshot::read(&args.old).map_err(anyhow::Error::msg)?;
-    let new = Snapshot::read(&args.new).map_err(anyhow::Error::msg)?;
+    let old = Snapshot::read(&args.old)?;
+    let new = Snapshot::read(&args.new)?;
     let d = diff::diff(&old, &new);
     let text = match args.format {
         DiffFormat::Text => diff::render_text(&d),

@@ -3,8 +3,10 @@
 mod benchmarks;
 mod diff;
 mod flags;
+mod plan;
 mod report;
 mod scan;
+mod target;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
@@ -27,7 +29,7 @@ enum Command {
     /// Scan this node (or a node root) against a benchmark.
     Scan(Box<scan::ScanArgs>),
     /// Show what a scan with the same flags would run, skip (and who skips it) and not apply.
-    Plan(Box<scan::PlanArgs>),
+    Plan(Box<plan::PlanArgs>),
     /// Compose node reports (`scan --format json`) into a cluster report.
     Report(Box<report::ReportArgs>),
     /// Compare two scans (node or cluster reports, one benchmark or two versions):
@@ -70,7 +72,7 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Scan(args) => scan::run_scan(&args, fail_on_given),
-        Command::Plan(args) => scan::run_plan(&args),
+        Command::Plan(args) => plan::run_plan(&args),
         Command::Report(args) => report::run_report(&args, fail_on_given),
         Command::Diff(args) => diff::run_diff(&args),
         Command::Benchmarks { bundle_dir } => benchmarks::run_benchmarks(bundle_dir.as_deref()),

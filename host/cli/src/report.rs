@@ -105,7 +105,7 @@ fn group_name(g: &ClusterGroup) -> String {
 
 pub fn run_report(args: &ReportArgs, fail_on_given: bool) -> Result<ExitCode> {
     let options = match &args.config {
-        Some(path) => ReportOptions::read(path).map_err(anyhow::Error::msg)?,
+        Some(path) => ReportOptions::read(path)?,
         None => ReportOptions::default(),
     };
     let files = input_files(&args.inputs)?;

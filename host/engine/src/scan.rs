@@ -27,7 +27,7 @@ pub struct ScanOptions {
 /// The node types to check and how they were chosen.
 pub fn node_types(options: &ScanOptions, discovery: &Discovery) -> (Vec<NodeType>, String) {
     match &options.targets {
-        Some(t) => (t.clone(), "given with --targets".to_owned()),
+        Some(t) => (t.clone(), "given by the user".to_owned()),
         None => (
             crate::node::discovery::node_types(discovery),
             "found from the running components".to_owned(),

@@ -1,6 +1,7 @@
 //! Which items a scan runs, skips or declares not applicable, and who decided:
-//! the profile, the user (skip config, `--skip`), the node type, or the
-//! `--check`/`--group`/`--scored-only` selection.
+//! the profile, the user (a skip list, ids typed where the scan was asked
+//! for), the node type, or the user's choice of items. Where the user's words
+//! came from (a flag, a scan's configuration) is named by the caller.
 
 use crate::bundle::{Bundle, Group, Item, Profile, Section};
 use crate::node::discovery::NodeType;
@@ -10,19 +11,31 @@ use serde::Serialize;
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
     pub profile: Option<Profile>,
-    /// Item, group or section ids the user skips, with where the list came from.
-    pub user_skips: Vec<(String, String)>,
+    /// Item, group or section ids the user skips.
+    pub user_skips: Vec<UserSkip>,
     /// Only these items, groups or sections (empty = all).
     pub only: Vec<String>,
+    /// Where `only` came from, for messages (`--check/--group`, a scan's name).
+    pub only_from: String,
     pub scored_only: bool,
+}
+
+/// An id the user skips and where it came from (`--skip`, `skip config
+/// skip.json`). Typed ids must name something of the bundle; a skip list may
+/// name ids of other versions of its benchmark.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserSkip {
+    pub id: String,
+    pub from: String,
+    pub typed: bool,
 }
 
 /// Selection flags that cannot hold together, or name what the bundle lacks.
 #[derive(Debug, thiserror::Error)]
 pub enum SelectionError {
-    #[error("{flag} names {id:?}, which is no item, group or section of {benchmark}")]
+    #[error("{from} names {id:?}, which is no item, group or section of {benchmark}")]
     UnknownId {
-        flag: &'static str,
+        from: String,
         id: String,
         benchmark: String,
     },
@@ -56,26 +69,23 @@ fn covers(id: &str, section: &Section, group: &Group, item: &Item) -> bool {
 }
 
 impl Selection {
-    /// Where user skips typed on the command line come from.
-    pub const TYPED_SKIP: &'static str = "--skip";
-
-    /// Refuse ids typed on the command line that the bundle does not have: a
-    /// typo must not silently select or skip nothing; and refuse an item both
-    /// asked for and skipped on the command line. A skip config may name ids
-    /// of other versions of its benchmark (Rancher's own example does): those
-    /// are dropped and returned, for a warning, as are items asked for that a
-    /// skip config or the profile skips.
+    /// Refuse typed ids that the bundle does not have: a typo must not
+    /// silently select or skip nothing; and refuse an item both asked for and
+    /// skipped by typed ids. A skip list may name ids of other versions of
+    /// its benchmark (Rancher's own example does): those are dropped and
+    /// returned, for a warning, as are items asked for that a skip list or
+    /// the profile skips.
     pub fn validate(&mut self, bundle: &Bundle) -> Result<Vec<String>, SelectionError> {
-        let flags = self.only.iter().map(|i| (i, "--check/--group"));
+        let only = self.only.iter().map(|i| (i, &self.only_from));
         let typed = self
             .user_skips
             .iter()
-            .filter(|(_, s)| s == Self::TYPED_SKIP)
-            .map(|(i, _)| (i, Self::TYPED_SKIP));
-        for (id, source) in flags.chain(typed) {
+            .filter(|s| s.typed)
+            .map(|s| (&s.id, &s.from));
+        for (id, from) in only.chain(typed) {
             if !bundle.has_id(id) {
                 return Err(SelectionError::UnknownId {
-                    flag: source,
+                    from: from.clone(),
                     id: id.clone(),
                     benchmark: bundle.benchmark.clone(),
                 });
@@ -86,40 +96,41 @@ impl Selection {
             let Some(asked) = self.only.iter().find(|id| covers(id, section, group, item)) else {
                 continue;
             };
+            let asked = format!("{} {asked}", self.only_from);
             let skipped = self
                 .user_skips
                 .iter()
-                .find(|(id, _)| covers(id, section, group, item));
+                .find(|s| covers(&s.id, section, group, item));
             match skipped {
-                Some((by, source)) if source == Self::TYPED_SKIP => {
+                Some(skip) if skip.typed => {
                     return Err(SelectionError::Contradiction {
                         id: item.id.clone(),
-                        asked: format!("--check/--group {asked}"),
-                        skipped: format!("--skip {by}"),
+                        asked,
+                        skipped: format!("{} {}", skip.from, skip.id),
                     });
                 }
-                Some((_, source)) => warnings.push(format!(
-                    "{} is asked for (--check/--group {asked}) but {source} skips it",
-                    item.id
+                Some(skip) => warnings.push(format!(
+                    "{} is asked for ({asked}) but {} skips it",
+                    item.id, skip.from
                 )),
                 None => {
                     if let Some(p) = &self.profile
                         && p.skip.contains_key(&item.id)
                     {
                         warnings.push(format!(
-                            "{} is asked for (--check/--group {asked}) but profile {} skips it",
+                            "{} is asked for ({asked}) but profile {} skips it",
                             item.id, p.name
                         ));
                     }
                 }
             }
         }
-        self.user_skips.retain(|(id, source)| {
-            let known = bundle.has_id(id);
+        self.user_skips.retain(|skip| {
+            let known = bundle.has_id(&skip.id);
             if !known {
                 warnings.push(format!(
-                    "{source} names {id:?}, which {} does not have; nothing to skip",
-                    bundle.benchmark
+                    "{} names {:?}, which {} does not have; nothing to skip",
+                    skip.from, skip.id, bundle.benchmark
                 ));
             }
             known
@@ -164,14 +175,14 @@ impl Selection {
                 ),
             };
         }
-        if let Some((_, source)) = self
+        if let Some(skip) = self
             .user_skips
             .iter()
-            .find(|(id, _)| covers(id, section, group, item))
+            .find(|s| covers(&s.id, section, group, item))
         {
             return Decision::Skip {
-                by: format!("user ({source})"),
-                reason: format!("listed in {source}"),
+                by: format!("user ({})", skip.from),
+                reason: format!("listed in {}", skip.from),
             };
         }
         if let Some(p) = &self.profile

@@ -13,6 +13,11 @@ pub struct SkipConfigError {
     message: String,
 }
 
+/// Why a skip list's text was refused, and what was expected.
+#[derive(Debug, Clone, PartialEq, Error)]
+#[error("{0}")]
+pub struct InvalidSkipList(pub String);
+
 /// Item ids to skip, per benchmark.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SkipConfig {
@@ -38,13 +43,17 @@ impl SkipConfig {
         let bytes =
             crate::node::read::regular_file(path, 16 << 20).map_err(|e| fail(e.to_string()))?;
         let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
-        SkipConfig::parse(&text).map_err(fail)
+        SkipConfig::parse(&text).map_err(|e| fail(e.0))
     }
 
     /// Accepts `{"skip": …}`, the manual's `{"config.json": {"skip": …}}`, and a
     /// ConfigMap (YAML or JSON) named security-scan-cfg whose `data."config.json"`
     /// holds the skip list as JSON text.
-    pub fn parse(text: &str) -> Result<SkipConfig, String> {
+    pub fn parse(text: &str) -> Result<SkipConfig, InvalidSkipList> {
+        Self::parse_text(text).map_err(InvalidSkipList)
+    }
+
+    fn parse_text(text: &str) -> Result<SkipConfig, String> {
         // JSON is read as JSON: YAML's flow syntax would let a trailing comma
         // or a missing quote through, and the file then says something else.
         let doc: serde_json::Value = if text.trim_start().starts_with(['{', '[']) {
@@ -188,17 +197,27 @@ data:
 
     #[test]
     fn errors_say_what_was_expected() {
-        let e = SkipConfig::parse(r#"{"skip": ["1.1.1"]}"#).unwrap_err();
+        let e = SkipConfig::parse(r#"{"skip": ["1.1.1"]}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("expected {\"skip\""), "{e}");
-        let e = SkipConfig::parse("kind: ConfigMap\nmetadata: {name: other}\n").unwrap_err();
+        let e = SkipConfig::parse("kind: ConfigMap\nmetadata: {name: other}\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("must be named security-scan-cfg"), "{e}");
-        let e = SkipConfig::parse("{\"skip\": {\"x\": [1.1]").unwrap_err();
+        let e = SkipConfig::parse("{\"skip\": {\"x\": [1.1]")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not valid JSON"), "{e}");
-        let e = SkipConfig::parse(r#"{"skip": {"cis-1.8": ["1.1.1",]}}"#).unwrap_err();
+        let e = SkipConfig::parse(r#"{"skip": {"cis-1.8": ["1.1.1",]}}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not valid JSON") && e.contains("column"), "{e}");
-        let e = SkipConfig::parse("skip: [unclosed\n").unwrap_err();
+        let e = SkipConfig::parse("skip: [unclosed\n")
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("not valid YAML"), "{e}");
-        let e = SkipConfig::parse(r#"{"skp": {}}"#).unwrap_err();
+        let e = SkipConfig::parse(r#"{"skp": {}}"#).unwrap_err().to_string();
         assert!(e.contains("unknown field `skp`"), "{e}");
     }
 }

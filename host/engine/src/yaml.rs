@@ -6,18 +6,23 @@ use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use yaml_rust2::parser::{Event, Parser};
 
+/// Why a YAML (or JSON) document was refused: where, and what was expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct YamlError(pub String);
+
 /// Most nodes aliases may add to a document beyond those written in it: a
 /// billion-laughs file of a kilobyte would otherwise expand to gigabytes.
 const MAX_ALIAS_NODES: usize = 100_000;
 
 /// Parses YAML (or JSON) into `T`; the error says where and what was
 /// expected, with any quoted text of the file left out.
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, String> {
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     // Aliases need a `*`: most files have none and skip the second pass.
     if text.contains('*') {
-        check_aliases(text)?;
+        check_aliases(text).map_err(YamlError)?;
     }
-    serde_yaml_ng::from_str(text).map_err(|e| without_quotes(&e.to_string()))
+    serde_yaml_ng::from_str(text).map_err(|e| YamlError(without_quotes(&e.to_string())))
 }
 
 /// Counts the nodes each alias stands for, refusing a document whose aliases
@@ -127,7 +132,7 @@ mod tests {
             ));
         }
         assert!(bomb.len() < 1024);
-        let err = from_str::<Value>(&bomb).unwrap_err();
+        let err = from_str::<Value>(&bomb).unwrap_err().0;
         assert!(err.contains("aliases expand"), "{err}");
     }
 
@@ -138,7 +143,7 @@ mod tests {
         doc.push_str("1]\nrefs: [");
         doc.push_str(&"*big, ".repeat(40));
         doc.push_str("*big]\n");
-        let err = from_str::<Value>(&doc).unwrap_err();
+        let err = from_str::<Value>(&doc).unwrap_err().0;
         assert!(err.contains("aliases expand"), "{err}");
     }
 
@@ -149,7 +154,7 @@ mod tests {
         struct Section {
             n: u32,
         }
-        let err = from_str::<Section>("n: \"secretbody\"\n").unwrap_err();
+        let err = from_str::<Section>("n: \"secretbody\"\n").unwrap_err().0;
         assert!(!err.contains("secretbody"), "{err}");
         assert!(err.contains("line 1"), "{err}");
         let named = without_quotes("unknown field `chekc`, expected one of `check`");

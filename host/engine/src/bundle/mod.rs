@@ -353,7 +353,7 @@ enum Text {
 impl Text {
     fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, String> {
         match self {
-            Text::Yaml(text) => crate::yaml::from_str(text),
+            Text::Yaml(text) => crate::yaml::from_str(text).map_err(|e| e.0),
             Text::Json(text) => serde_json::from_str(text).map_err(|e| e.to_string()),
         }
     }

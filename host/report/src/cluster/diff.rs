@@ -16,9 +16,18 @@ pub struct Snapshot {
     states: BTreeMap<(String, String), (State, String)>,
 }
 
+/// A file `diff` cannot compare, and why.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct SnapshotError(pub String);
+
 impl Snapshot {
     /// A node report or a cluster report (of one benchmark).
-    pub fn read(path: &Path) -> Result<Snapshot, String> {
+    pub fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
+        Self::read_file(path).map_err(SnapshotError)
+    }
+
+    fn read_file(path: &Path) -> Result<Snapshot, String> {
         let file = path.display();
         // A cluster report of thousands of nodes runs to hundreds of megabytes.
         let bytes = kubecis_engine::node::read::regular_file(path, 2 << 30)

@@ -89,9 +89,9 @@ pub fn compose_files(
     });
     let mut all = Composer::new(options.clone());
     for part in parts {
-        all.merge(part?).map_err(|message| InputError {
+        all.merge(part?).map_err(|e| InputError {
             file: "report inputs".into(),
-            message,
+            message: e.to_string(),
         })?;
     }
     Ok(all)
@@ -111,7 +111,7 @@ pub fn read_node_report(path: &Path, composer: &mut Composer) -> Result<(), Inpu
         .map_err(|e| fail(e.to_string()))?;
     let report: Report = serde_json::from_slice(&bytes).map_err(|e| {
         fail(format!(
-            "not a kubecis node report ({e}); expected the JSON of `kubecis scan --format json`"
+            "not a kubecis node report ({e}); expected a node report in JSON (schema {SCHEMA})"
         ))
     })?;
     if report.schema != SCHEMA {
@@ -156,5 +156,5 @@ pub fn read_node_report(path: &Path, composer: &mut Composer) -> Result<(), Inpu
             node_types: report.node.node_types,
             results,
         })
-        .map_err(fail)
+        .map_err(|e| fail(e.to_string()))
 }

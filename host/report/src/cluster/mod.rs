@@ -80,10 +80,26 @@ struct ItemAcc {
 }
 
 /// Two reports of one node for one benchmark: which one counts is not ours to guess.
-fn twice(node: &str, benchmark: &str, first: &str, second: &str) -> String {
-    format!(
-        "node {node} appears twice for {benchmark}: in {first} and in {second}; give one report per node"
-    )
+/// Two reports of one node for one benchmark: which would win is not for
+/// composition to guess.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error(
+    "node {node} appears twice for {benchmark}: in {first} and in {second}; give one report per node"
+)]
+pub struct NodeTwice {
+    pub node: String,
+    pub benchmark: String,
+    pub first: String,
+    pub second: String,
+}
+
+fn twice(node: &str, benchmark: &str, first: &str, second: &str) -> NodeTwice {
+    NodeTwice {
+        node: node.to_owned(),
+        benchmark: benchmark.to_owned(),
+        first: first.to_owned(),
+        second: second.to_owned(),
+    }
 }
 
 impl Composer {
@@ -101,7 +117,7 @@ impl Composer {
             .is_none_or(|g| !g.index.contains_key(id))
     }
 
-    pub fn add(&mut self, node: NodeInput) -> Result<(), String> {
+    pub fn add(&mut self, node: NodeInput) -> Result<(), NodeTwice> {
         let key = (node.benchmark.clone(), node.profile.clone());
         let group = self.groups.entry(key).or_default();
         if let Some(first) = group.nodes.iter().find(|n| n.name == node.name) {
@@ -157,7 +173,7 @@ impl Composer {
     }
 
     /// Fold in another composer's nodes, after this one's (for composing in parallel).
-    pub fn merge(&mut self, other: Composer) -> Result<(), String> {
+    pub fn merge(&mut self, other: Composer) -> Result<(), NodeTwice> {
         for (key, theirs) in other.groups {
             let ours = self.groups.entry(key.clone()).or_default();
             for dup in &theirs.nodes {

@@ -81,17 +81,36 @@ fn version_matches(want: &str, node: Option<&str>) -> bool {
         .is_some_and(|v| v == want || v.strip_prefix(want).is_some_and(|r| r.starts_with('.')))
 }
 
+/// Why report options were refused: the file (when read from one) and what
+/// was expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{}{message}", file.as_ref().map(|f| format!("report config {f}: ")).unwrap_or_default())]
+pub struct OptionsError {
+    pub file: Option<String>,
+    pub message: String,
+}
+
 impl ReportOptions {
     /// Read a GlobalReport (YAML or JSON) or a bare options file.
-    pub fn read(path: &Path) -> Result<ReportOptions, String> {
-        let fail = |e: &dyn std::fmt::Display| format!("report config {}: {e}", path.display());
-        let bytes =
-            kubecis_engine::node::read::regular_file(path, 16 << 20).map_err(|e| fail(&e))?;
-        let text = String::from_utf8(bytes).map_err(|_| fail(&"not UTF-8 text"))?;
-        ReportOptions::parse(&text).map_err(|e| format!("report config {}: {e}", path.display()))
+    pub fn read(path: &Path) -> Result<ReportOptions, OptionsError> {
+        let fail = |message: String| OptionsError {
+            file: Some(path.display().to_string()),
+            message,
+        };
+        let bytes = kubecis_engine::node::read::regular_file(path, 16 << 20)
+            .map_err(|e| fail(e.to_string()))?;
+        let text = String::from_utf8(bytes).map_err(|_| fail("not UTF-8 text".into()))?;
+        ReportOptions::parse(&text).map_err(|e| fail(e.message))
     }
 
-    pub fn parse(text: &str) -> Result<ReportOptions, String> {
+    pub fn parse(text: &str) -> Result<ReportOptions, OptionsError> {
+        Self::parse_text(text).map_err(|message| OptionsError {
+            file: None,
+            message,
+        })
+    }
+
+    fn parse_text(text: &str) -> Result<ReportOptions, String> {
         let doc: serde_json::Value =
             kubecis_engine::yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
         let cis = if doc.get("kind").and_then(|k| k.as_str()) == Some("GlobalReport") {
@@ -251,22 +270,26 @@ spec:
         assert!(
             ReportOptions::parse("highThreshold: 120")
                 .unwrap_err()
+                .to_string()
                 .contains("from 0 to 100")
         );
         assert!(
             ReportOptions::parse("highThreshold: 40\nmedThreshold: 50")
                 .unwrap_err()
+                .to_string()
                 .contains("above highThreshold")
         );
         assert!(
             ReportOptions::parse("numFailed: 3")
                 .unwrap_err()
+                .to_string()
                 .contains("unknown field `numFailed`")
         );
         let inventory = "kind: GlobalReport\nspec:\n  reportType: inventory\n";
         assert!(
             ReportOptions::parse(inventory)
                 .unwrap_err()
+                .to_string()
                 .contains("cis-benchmark")
         );
     }
