@@ -1,11 +1,15 @@
 //! The `kubecis` command line: one module per command, flag groups shared.
 
+mod agent;
 mod benchmarks;
+mod client;
 mod diff;
 mod flags;
 mod plan;
+mod remote;
 mod report;
 mod scan;
+mod serve;
 mod target;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -41,6 +45,16 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         bundle_dir: Option<PathBuf>,
     },
+    /// Run the service: scheduled and on-demand cluster scans by agents, stored reports, job status, HTTP API.
+    Serve(Box<serve::ServeArgs>),
+    /// Run on a node (a DaemonSet): take scans from a server, run them warm, upload the node reports.
+    Agent(Box<agent::AgentArgs>),
+    /// A server's composed reports: list, get (any format), delete.
+    Reports(Box<remote::RemoteArgs<remote::ReportsCommand>>),
+    /// A server's scans: list, run now, job status.
+    Scans(Box<remote::RemoteArgs<remote::ScansCommand>>),
+    /// A server's jobs.
+    Jobs(Box<remote::JobsArgs>),
 }
 
 /// `--version`: the commit, the sandbox's wasmtime and the built-in bundles.
@@ -76,6 +90,11 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run_report(&args, fail_on_given),
         Command::Diff(args) => diff::run_diff(&args),
         Command::Benchmarks { bundle_dir } => benchmarks::run_benchmarks(bundle_dir.as_deref()),
+        Command::Serve(args) => serve::run_serve(&args),
+        Command::Agent(args) => agent::run_agent(&args),
+        Command::Reports(args) => remote::run_reports(&args),
+        Command::Scans(args) => remote::run_scans(&args),
+        Command::Jobs(args) => remote::run_jobs(&args),
     };
     match result {
         Ok(code) => code,

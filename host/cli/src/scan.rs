@@ -1,13 +1,11 @@
 //! `kubecis scan`: one node, one benchmark, a report.
 
 use crate::flags::{self, ColorChoice, EXIT_NOTHING_JUDGED, Gate, OutputArgs};
-use crate::target::{Prepared, Target, prepare};
+use crate::target::{Prepared, SandboxArgs, Target, prepare};
 use anyhow::{Result, bail};
-use kubecis_engine::sandbox::{Cache, Limits, Sandbox};
 use kubecis_engine::scan::{self};
 use kubecis_model::report::{Report, State};
-use kubecis_report::output::{Format, count, printable};
-use std::path::PathBuf;
+use kubecis_report::output::{Format, count};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,18 +32,8 @@ pub struct ScanArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub gate: Gate,
-    /// Time each check may run, in milliseconds.
-    #[arg(long, default_value_t = 2000, value_name = "MS")]
-    pub check_timeout_ms: u64,
-    /// Memory each check may use, in MiB.
-    #[arg(long, default_value_t = 32, value_name = "MIB")]
-    pub check_memory_mib: usize,
-    /// Where precompiled components are kept.
-    #[arg(long, value_name = "DIR", env = "KUBECIS_CACHE_DIR")]
-    pub cache_dir: Option<PathBuf>,
-    /// Compile components in memory, without the on-disk cache.
-    #[arg(long, conflicts_with = "cache_dir")]
-    pub no_cache: bool,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
     /// Colour the text report.
     #[arg(long, value_enum, default_value = "auto")]
     pub color: ColorChoice,
@@ -99,33 +87,8 @@ pub fn run_scan(args: &ScanArgs, fail_on_given: bool) -> Result<ExitCode> {
         options,
     } = prepare(&args.target, false)?;
     let bundle = library.get(&benchmark)?;
-    let limits = Limits {
-        deadline: Duration::from_millis(args.check_timeout_ms.max(1)),
-        memory_bytes: args.check_memory_mib.max(1) << 20,
-        ..Limits::default()
-    };
-    let cache = if args.no_cache {
-        None
-    } else {
-        // A cache that is not private is not used: its entries are native code.
-        args.cache_dir
-            .clone()
-            .or_else(Cache::default_dir)
-            .and_then(|dir| match Cache::open(dir) {
-                Ok(cache) => Some(cache),
-                Err(e) => {
-                    eprintln!(
-                        "kubecis: warning: not using the compile cache: {}; every check is compiled",
-                        printable(&e.to_string())
-                    );
-                    None
-                }
-            })
-    };
-    // Kept until the process ends: unmapping the instance pool is the
-    // kernel's work at exit, not worth doing twice.
     watchdog.now("loading check components");
-    let sandbox: &mut Sandbox = Box::leak(Box::new(Sandbox::new(limits, cache)?));
+    let sandbox = args.sandbox.sandbox()?;
     scan::prepare(sandbox, bundle)?;
     watchdog.now("running checks");
 

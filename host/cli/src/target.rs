@@ -5,11 +5,13 @@ use anyhow::{Context, Result, bail};
 use kubecis_engine::bundle::{Bundle, Library};
 use kubecis_engine::node::discovery::{Discovery, NodeType};
 use kubecis_engine::node::{Node, NodePath, Source};
+use kubecis_engine::sandbox::{Cache, Limits, Sandbox};
 use kubecis_engine::scan::ScanOptions;
 use kubecis_engine::selection::{Selection, UserSkip};
 use kubecis_engine::skipconfig::SkipConfig;
 use kubecis_report::output::printable;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Which node, which benchmark, which items: shared by `scan` and `plan`.
 #[derive(clap::Args, Debug)]
@@ -240,7 +242,7 @@ fn nothing_runs(node: &Node) -> String {
 }
 
 /// The node's host name: the kernel's on a live node, `/etc/hostname` in a node root.
-fn node_name(node: &Node) -> String {
+pub fn node_name(node: &Node) -> String {
     use std::io::Read;
     let read = |path: &str| {
         let mut text = String::new();
@@ -255,4 +257,52 @@ fn node_name(node: &Node) -> String {
     .map(|s| s.trim().to_owned())
     .filter(|s| !s.is_empty())
     .unwrap_or_else(|| "unknown".to_owned())
+}
+
+/// The sandbox's limits and compile cache: shared by `scan` and `agent`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SandboxArgs {
+    /// Time each check may run, in milliseconds.
+    #[arg(long, default_value_t = 2000, value_name = "MS")]
+    pub check_timeout_ms: u64,
+    /// Memory each check may use, in MiB.
+    #[arg(long, default_value_t = 32, value_name = "MIB")]
+    pub check_memory_mib: usize,
+    /// Where precompiled components are kept.
+    #[arg(long, value_name = "DIR", env = "KUBECIS_CACHE_DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile components in memory, without the on-disk cache.
+    #[arg(long, conflicts_with = "cache_dir")]
+    pub no_cache: bool,
+}
+
+impl SandboxArgs {
+    /// A sandbox with these limits, kept until the process ends: unmapping
+    /// the instance pool is the kernel's work at exit, not worth doing twice.
+    pub fn sandbox(&self) -> Result<&'static mut Sandbox> {
+        let limits = Limits {
+            deadline: Duration::from_millis(self.check_timeout_ms.max(1)),
+            memory_bytes: self.check_memory_mib.max(1) << 20,
+            ..Limits::default()
+        };
+        let cache = if self.no_cache {
+            None
+        } else {
+            // A cache that is not private is not used: its entries are native code.
+            self.cache_dir
+                .clone()
+                .or_else(Cache::default_dir)
+                .and_then(|dir| match Cache::open(dir) {
+                    Ok(cache) => Some(cache),
+                    Err(e) => {
+                        eprintln!(
+                            "kubecis: warning: not using the compile cache: {}; every check is compiled",
+                            printable(&e.to_string())
+                        );
+                        None
+                    }
+                })
+        };
+        Ok(Box::leak(Box::new(Sandbox::new(limits, cache)?)))
+    }
 }

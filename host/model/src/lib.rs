@@ -2,6 +2,7 @@
 //! CLI: node reports and their states, cluster reports, node types, and how
 //! ids sort. Serde types only: no I/O, no judgement.
 
+pub mod agent;
 pub mod cluster;
 mod ids;
 mod node_type;

@@ -103,13 +103,28 @@ const MAX_REPORT_BYTES: u64 = 64 << 20;
 /// Read one node report (`kubecis scan --format json`) into the composer.
 pub fn read_node_report(path: &Path, composer: &mut Composer) -> Result<(), InputError> {
     let file = path.display().to_string();
+    let bytes = kubecis_engine::node::read::regular_file(path, MAX_REPORT_BYTES).map_err(|e| {
+        InputError {
+            file: file.clone(),
+            message: e.to_string(),
+        }
+    })?;
+    add_node_report(&bytes, &file, composer)
+}
+
+/// One node report's JSON into the composer; `source` names it in errors
+/// (a file, an upload).
+pub fn add_node_report(
+    bytes: &[u8],
+    source: &str,
+    composer: &mut Composer,
+) -> Result<(), InputError> {
+    let file = source.to_owned();
     let fail = |message: String| InputError {
         file: file.clone(),
         message,
     };
-    let bytes = kubecis_engine::node::read::regular_file(path, MAX_REPORT_BYTES)
-        .map_err(|e| fail(e.to_string()))?;
-    let report: Report = serde_json::from_slice(&bytes).map_err(|e| {
+    let report: Report = serde_json::from_slice(bytes).map_err(|e| {
         fail(format!(
             "not a kubecis node report ({e}); expected a node report in JSON (schema {SCHEMA})"
         ))

@@ -6,7 +6,7 @@ mod input;
 pub mod options;
 pub mod render;
 
-pub use input::{InputError, compose_files, read_node_report};
+pub use input::{InputError, add_node_report, compose_files, read_node_report};
 pub use kubecis_model::cluster::*;
 pub use options::ReportOptions;
 

@@ -1,0 +1,170 @@
+//! `kubecis agent`: one per node (a DaemonSet). Registers its node with
+//! `serve`, asks for work (a long poll, which is also its heartbeat), runs
+//! each scan with a sandbox kept warm between scans, and uploads the node
+//! report. Every failure is retried with backoff; a restarted server is
+//! found again.
+
+use crate::client::{Client, ServerArgs};
+use crate::target::{SandboxArgs, Target, node_name, prepare};
+use anyhow::{Context, Result};
+use kubecis_engine::node::Node;
+use kubecis_engine::node::discovery::Discovery;
+use kubecis_engine::sandbox::Sandbox;
+use kubecis_engine::scan;
+use kubecis_engine::selection::UserSkip;
+use kubecis_model::agent::{Registration, Work};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(clap::Args, Debug)]
+pub struct AgentArgs {
+    #[command(flatten)]
+    pub server: ServerArgs,
+    /// The node's filesystem at DIR (the host mounted at /host) instead of this machine's.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Where the node's /proc is, when not DIR/proc (hostPID: /proc).
+    #[arg(long, value_name = "DIR", requires = "root")]
+    pub proc: Option<PathBuf>,
+    /// The node's name; default: its host name.
+    #[arg(long, env = "KUBECIS_NODE_NAME")]
+    pub node_name: Option<String>,
+    /// The node's Kubernetes version, when it cannot be found on the node.
+    #[arg(long, value_name = "VERSION")]
+    pub k8s_version: Option<String>,
+    #[command(flatten)]
+    pub sandbox: SandboxArgs,
+    /// Seconds a poll for work is held open by the server.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub poll_seconds: u64,
+}
+
+pub fn run_agent(args: &AgentArgs) -> Result<std::process::ExitCode> {
+    let client = Client::new(&args.server, Duration::from_secs(args.poll_seconds + 30))?;
+    // Warm for the agent's life: components compile (or load) once.
+    let sandbox = args.sandbox.sandbox()?;
+    let mut backoff = Duration::from_secs(1);
+    loop {
+        match turn(args, &client, sandbox) {
+            Ok(()) => backoff = Duration::from_secs(1),
+            Err(e) => {
+                eprintln!(
+                    "kubecis agent: {}; trying again in {}s",
+                    kubecis_report::output::printable(&format!("{e:#}")),
+                    backoff.as_secs()
+                );
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(Duration::from_secs(60));
+            }
+        }
+    }
+}
+
+/// Register, wait for work, and do it if there is some.
+fn turn(args: &AgentArgs, client: &Client, sandbox: &mut Sandbox) -> Result<()> {
+    let node = match &args.root {
+        Some(dir) => Node::at_root(dir, args.proc.as_deref()),
+        None => Node::live(),
+    }
+    .context("opening the node")?;
+    let discovery = Discovery::run(&node);
+    let name = args.node_name.clone().unwrap_or_else(|| node_name(&node));
+    let registration = Registration {
+        node: name.clone(),
+        node_types: kubecis_engine::node::discovery::node_types(&discovery),
+        kubernetes_version: args
+            .k8s_version
+            .clone()
+            .or_else(|| discovery.kubernetes_version.get().map(|(v, _)| v)),
+        distribution: discovery.distribution.0.clone(),
+        agent_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    client
+        .post(
+            "/api/v1/agents/register",
+            &serde_json::to_vec(&registration)?,
+        )?
+        .ok("registering")?;
+    let path = format!(
+        "/api/v1/agents/{}/work?wait={}",
+        url_segment(&name),
+        args.poll_seconds
+    );
+    let answer = client.get(&path)?;
+    if answer.status == 204 {
+        return Ok(());
+    }
+    let work: Work = serde_json::from_str(&answer.ok("asking for work")?)
+        .context("the server's work is not what this agent understands")?;
+    eprintln!(
+        "kubecis agent: job {} of scan {}: scanning {} with {}",
+        work.job,
+        kubecis_report::output::printable(&work.scan),
+        kubecis_report::output::printable(&name),
+        kubecis_report::output::printable(&work.benchmark)
+    );
+    let report = scan_for(args, &name, &work, sandbox)?;
+    let body = serde_json::to_vec(&report)?;
+    let path = format!("/api/v1/jobs/{}/reports/{}", work.job, url_segment(&name));
+    client.put(&path, &body)?.ok("uploading the node report")?;
+    Ok(())
+}
+
+/// The scan a job asks for, on this agent's node, with the warm sandbox.
+fn scan_for(
+    args: &AgentArgs,
+    name: &str,
+    work: &Work,
+    sandbox: &mut Sandbox,
+) -> Result<kubecis_model::report::Report> {
+    let target = Target {
+        benchmark: work.benchmark.clone(),
+        profile: work.profile.clone(),
+        skip_config: None,
+        check: Vec::new(),
+        group: Vec::new(),
+        skip: Vec::new(),
+        scored_only: false,
+        root: args.root.clone(),
+        proc: args.proc.clone(),
+        targets: None,
+        node_name: Some(name.to_owned()),
+        k8s_version: args.k8s_version.clone(),
+        bundle_dir: None,
+        allow_grants: Vec::new(),
+    };
+    let mut prepared = prepare(&target, false)?;
+    // The scan's skip list names ids of its benchmark; one this version lacks skips nothing.
+    prepared
+        .options
+        .selection
+        .user_skips
+        .extend(work.skip.iter().map(|id| UserSkip {
+            id: id.clone(),
+            from: format!("scan {}", work.scan),
+            typed: false,
+        }));
+    let bundle = prepared.library.get(&prepared.benchmark)?;
+    scan::prepare(sandbox, bundle)?;
+    Ok(scan::scan(
+        bundle,
+        Arc::new(prepared.node),
+        Arc::new(prepared.discovery),
+        sandbox,
+        &prepared.options,
+    ))
+}
+
+/// A node name as one URL path segment.
+pub fn url_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

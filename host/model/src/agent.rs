@@ -1,0 +1,30 @@
+//! The agent protocol's wire types: what an agent tells `serve` about its
+//! node, and the work `serve` hands back. The node report itself is a
+//! [`Report`](crate::report::Report).
+
+use crate::NodeType;
+use serde::{Deserialize, Serialize};
+
+/// An agent announcing its node (also its heartbeat).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Registration {
+    pub node: String,
+    pub node_types: Vec<NodeType>,
+    pub kubernetes_version: Option<String>,
+    pub distribution: String,
+    pub agent_version: String,
+}
+
+/// A scan an agent is to run on its node for a job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Work {
+    pub job: i64,
+    pub scan: String,
+    /// A benchmark name, or `auto`.
+    pub benchmark: String,
+    pub profile: Option<String>,
+    /// Item, group or section ids to skip.
+    pub skip: Vec<String>,
+}

@@ -1,0 +1,392 @@
+//! The HTTP API: JSON, bearer tokens with roles, bounded bodies, errors as
+//! JSON naming what was wrong. Nothing is stored from a refused request.
+
+use crate::config::Role;
+use crate::jobs::{JobError, Service};
+use crate::store::{self, StoreError};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use kubecis_model::agent::Registration;
+use kubecis_report::cluster::ClusterReport;
+use kubecis_report::cluster::render::{self, CsvKind};
+use serde::Deserialize;
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Most bytes of a request body (a node report of a full scan is ~100 KiB).
+pub const MAX_BODY_BYTES: usize = 16 << 20;
+
+/// Longest an agent's poll for work is held open.
+const MAX_POLL: Duration = Duration::from_secs(60);
+
+pub fn router(service: Arc<Service>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ready))
+        .route("/api/v1/agents", get(agents))
+        .route("/api/v1/agents/register", post(register))
+        .route("/api/v1/agents/{node}/work", get(work))
+        .route("/api/v1/jobs", get(jobs))
+        .route("/api/v1/jobs/{job}/reports/{node}", put(upload))
+        .route("/api/v1/scans", get(scans))
+        .route("/api/v1/scans/{scan}/run", post(run))
+        .route("/api/v1/scans/{scan}/status", get(status))
+        .route("/api/v1/reports", get(reports))
+        .route("/api/v1/reports/{job}", get(report).delete(delete_report))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(service)
+}
+
+/// A refused request: its status and what was wrong.
+#[derive(Debug)]
+pub struct ApiError(StatusCode, String);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0, axum::Json(json!({ "error": self.1 }))).into_response()
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> ApiError {
+        ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string())
+    }
+}
+
+impl From<JobError> for ApiError {
+    fn from(e: JobError) -> ApiError {
+        let status = match &e {
+            JobError::UnknownScan(_) | JobError::UnknownJob(_) => StatusCode::NOT_FOUND,
+            JobError::TooManyActive(_) => StatusCode::TOO_MANY_REQUESTS,
+            JobError::NotExpected { .. } => StatusCode::CONFLICT,
+            JobError::BadReport(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            JobError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        ApiError(status, e.to_string())
+    }
+}
+
+type Api<T> = Result<T, ApiError>;
+
+/// The caller's role, if its bearer token is known and the role is allowed.
+fn authorize(service: &Service, headers: &HeaderMap, allowed: &[Role]) -> Api<Role> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or_else(|| {
+            ApiError(
+                StatusCode::UNAUTHORIZED,
+                "a bearer token is required (Authorization: Bearer <token>)".into(),
+            )
+        })?;
+    let token = service
+        .config
+        .tokens
+        .iter()
+        .find(|t| constant_time_eq(t.secret.as_bytes(), given.trim().as_bytes()))
+        .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "the token is not known".into()))?;
+    if !allowed.contains(&token.role) {
+        return Err(ApiError(
+            StatusCode::FORBIDDEN,
+            format!("token {} ({:?}) may not do this", token.name, token.role),
+        ));
+    }
+    Ok(token.role)
+}
+
+/// Compares without an early exit, so timing tells nothing of the secret.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+const READ: &[Role] = &[Role::Viewer, Role::Admin];
+const AGENT: &[Role] = &[Role::Agent, Role::Admin];
+const ADMIN: &[Role] = &[Role::Admin];
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Api<T> + Send + 'static) -> Api<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
+}
+
+async fn ready(State(s): State<Arc<Service>>) -> Api<&'static str> {
+    blocking(move || {
+        s.store.agents()?;
+        Ok("ready")
+    })
+    .await
+}
+
+async fn register(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Api<StatusCode> {
+    authorize(&s, &headers, AGENT)?;
+    let reg: Registration = serde_json::from_slice(&body)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, format!("not a registration: {e}")))?;
+    if reg.node.is_empty() || reg.node.len() > 253 || reg.node.chars().any(char::is_control) {
+        return Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            "node: expected a node name of 1 to 253 printable characters".into(),
+        ));
+    }
+    blocking(move || {
+        s.seen(&reg)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct Wait {
+    wait: Option<u64>,
+}
+
+/// An agent's long poll: its next work, or 204 after `wait` seconds.
+async fn work(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(node): Path<String>,
+    Query(q): Query<Wait>,
+) -> Api<Response> {
+    authorize(&s, &headers, AGENT)?;
+    let wait = Duration::from_secs(q.wait.unwrap_or(30)).min(MAX_POLL);
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        let notified = s.work_ready.notified();
+        let (svc, n) = (s.clone(), node.clone());
+        let found = blocking(move || Ok(svc.work_for(&n)?)).await?;
+        if let Some(w) = found {
+            return Ok(axum::Json(w).into_response());
+        }
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        if left.is_zero() {
+            return Ok(StatusCode::NO_CONTENT.into_response());
+        }
+        // Woken by a new job, or look again every second (a clock moved on).
+        let _ = tokio::time::timeout(left.min(Duration::from_secs(1)), notified).await;
+    }
+}
+
+async fn upload(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path((job, node)): Path<(i64, String)>,
+    body: Bytes,
+) -> Api<StatusCode> {
+    authorize(&s, &headers, AGENT)?;
+    blocking(move || {
+        s.upload(job, &node, &body)?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
+async fn agents(State(s): State<Arc<Service>>, headers: HeaderMap) -> Api<Response> {
+    authorize(&s, &headers, READ)?;
+    blocking(move || Ok(axum::Json(s.store.agents()?).into_response())).await
+}
+
+#[derive(Deserialize)]
+struct JobQuery {
+    scan: Option<String>,
+    state: Option<String>,
+}
+
+async fn jobs(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Query(q): Query<JobQuery>,
+) -> Api<Response> {
+    authorize(&s, &headers, READ)?;
+    blocking(move || {
+        let rows = s.store.jobs(q.scan.as_deref(), q.state.as_deref(), 500)?;
+        Ok(axum::Json(rows).into_response())
+    })
+    .await
+}
+
+async fn scans(State(s): State<Arc<Service>>, headers: HeaderMap) -> Api<Response> {
+    authorize(&s, &headers, READ)?;
+    let list: Vec<_> = s
+        .config
+        .scans
+        .iter()
+        .map(|c| {
+            json!({
+                "name": c.name,
+                "benchmark": c.benchmark,
+                "profile": c.profile,
+                "skip": c.skip,
+                "schedule": c.schedule.as_ref().map(|s| s.as_str()),
+                "nextRun": c.schedule.as_ref().and_then(|sch| sch.next_after(s.clock.now())).map(|t| t.timestamp()),
+                "retention": c.retention,
+            })
+        })
+        .collect();
+    Ok(axum::Json(list).into_response())
+}
+
+async fn run(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(scan): Path<String>,
+) -> Api<Response> {
+    authorize(&s, &headers, ADMIN)?;
+    blocking(move || {
+        let config = s
+            .config
+            .scan(&scan)
+            .ok_or_else(|| JobError::UnknownScan(scan.clone()))?;
+        let job = s.start(config, "manual")?;
+        Ok((StatusCode::ACCEPTED, axum::Json(json!({ "job": job }))).into_response())
+    })
+    .await
+}
+
+/// Calico's job status of a scan: the last scheduled job, the active ones,
+/// the last failed (3) and successful (2) ones.
+async fn status(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(scan): Path<String>,
+) -> Api<Response> {
+    authorize(&s, &headers, READ)?;
+    blocking(move || {
+        if s.config.scan(&scan).is_none() {
+            return Err(JobError::UnknownScan(scan).into());
+        }
+        let all = s.store.jobs(Some(&scan), None, 500)?;
+        let pick = |state: &str, n: usize| -> Vec<_> {
+            all.iter()
+                .filter(|j| j.state == state)
+                .take(n)
+                .cloned()
+                .collect()
+        };
+        Ok(axum::Json(json!({
+            "scan": scan,
+            "lastScheduled": all.iter().find(|j| j.trigger == "scheduled"),
+            "active": pick(store::ACTIVE, usize::MAX),
+            "lastFailed": pick(store::FAILED, 3),
+            "lastSuccessful": pick(store::COMPLETED, 2),
+        }))
+        .into_response())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct Page {
+    scan: Option<String>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+async fn reports(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Query(p): Query<Page>,
+) -> Api<Response> {
+    authorize(&s, &headers, READ)?;
+    blocking(move || {
+        let limit = p.limit.unwrap_or(50).clamp(1, 500);
+        let rows = s
+            .store
+            .reports(p.scan.as_deref(), limit, p.offset.unwrap_or(0).max(0))?;
+        Ok(axum::Json(rows).into_response())
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+struct ReportQuery {
+    format: Option<String>,
+    csv: Option<String>,
+}
+
+async fn report(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(job): Path<i64>,
+    Query(q): Query<ReportQuery>,
+) -> Api<Response> {
+    authorize(&s, &headers, READ)?;
+    let text = blocking(move || Ok(s.store.report(job)?)).await?;
+    let text =
+        text.ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no report of job {job}")))?;
+    let format = q.format.as_deref().unwrap_or("json");
+    if format == "json" {
+        return Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response());
+    }
+    let report: ClusterReport = serde_json::from_str(&text)
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    match format {
+        "text" => Ok((
+            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+            render::render_text(&report),
+        )
+            .into_response()),
+        "csv" => {
+            let kind = match q.csv.as_deref().unwrap_or("rancher") {
+                "rancher" => CsvKind::Rancher,
+                "all-tests" => CsvKind::AllTests,
+                "failed-tests" => CsvKind::FailedTests,
+                "node-summary" => CsvKind::NodeSummary,
+                "total-summary" => CsvKind::TotalSummary,
+                other => {
+                    return Err(ApiError(
+                        StatusCode::BAD_REQUEST,
+                        format!(
+                            "csv={other:?}: expected rancher, all-tests, failed-tests, node-summary or total-summary"
+                        ),
+                    ));
+                }
+            };
+            let group = report.groups.first().ok_or_else(|| {
+                ApiError(
+                    StatusCode::NOT_FOUND,
+                    format!("job {job}'s report has no nodes"),
+                )
+            })?;
+            Ok((
+                [
+                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                    (header::CONTENT_DISPOSITION, "attachment"),
+                ],
+                render::render_csv(group, kind),
+            )
+                .into_response())
+        }
+        other => Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!("format={other:?}: expected json, text or csv"),
+        )),
+    }
+}
+
+async fn delete_report(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(job): Path<i64>,
+) -> Api<StatusCode> {
+    authorize(&s, &headers, ADMIN)?;
+    blocking(move || {
+        if s.store.delete_job(job)? {
+            Ok(StatusCode::NO_CONTENT)
+        } else {
+            Err(ApiError(
+                StatusCode::NOT_FOUND,
+                format!("no finished job {job}"),
+            ))
+        }
+    })
+    .await
+}

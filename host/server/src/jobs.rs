@@ -1,0 +1,242 @@
+//! Jobs: a scan run across the agents alive when it starts, completed when
+//! every one of them has uploaded its node report or at its deadline (the
+//! missing nodes named), retried when no node answered, composed into a
+//! cluster report, and kept by the scan's retention.
+
+use crate::config::{Config, ScanConfig};
+use crate::schedule::Clock;
+use crate::store::{self, JobRow, Store, StoreError};
+use kubecis_model::agent::{Registration, Work};
+use kubecis_model::report::{Report, SCHEMA};
+use kubecis_report::cluster::{Composer, add_node_report};
+use std::sync::Arc;
+
+/// Why a request about jobs was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("no scan named {0:?}")]
+    UnknownScan(String),
+    #[error("{0} jobs are active, the most allowed; try again when one ends")]
+    TooManyActive(usize),
+    #[error("no job {0}")]
+    UnknownJob(i64),
+    #[error("job {job} does not expect a report from node {node} (or is no longer active)")]
+    NotExpected { job: i64, node: String },
+    #[error("the upload is not a node report: {0}")]
+    BadReport(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct Service {
+    pub config: Config,
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    /// Woken when work may be waiting for agents.
+    pub work_ready: tokio::sync::Notify,
+}
+
+impl Service {
+    pub fn now(&self) -> i64 {
+        self.clock.now().timestamp()
+    }
+
+    /// An agent's registration or heartbeat.
+    pub fn seen(&self, reg: &Registration) -> Result<(), StoreError> {
+        let info = serde_json::to_string(reg).unwrap_or_default();
+        self.store.seen_agent(&reg.node, &info, self.now())
+    }
+
+    /// Starts a job of a scan for the agents alive now. With none, the job
+    /// fails at once, saying so.
+    pub fn start(&self, scan: &ScanConfig, trigger: &str) -> Result<i64, JobError> {
+        let active = self.store.jobs(None, Some(store::ACTIVE), 10_000)?.len();
+        if active >= self.config.max_active_jobs {
+            return Err(JobError::TooManyActive(active));
+        }
+        let now = self.now();
+        let alive_since = now - self.config.agent_timeout.as_secs() as i64;
+        let expected: Vec<String> = self
+            .store
+            .agents()?
+            .into_iter()
+            .filter(|a| a.last_seen >= alive_since)
+            .map(|a| a.name)
+            .collect();
+        let work = Work {
+            job: 0,
+            scan: scan.name.clone(),
+            benchmark: scan.benchmark.clone(),
+            profile: scan.profile.clone(),
+            skip: scan.skip.clone(),
+        };
+        let deadline = now + scan.deadline.as_secs() as i64;
+        let work = serde_json::to_string(&work).unwrap_or_default();
+        let id = self
+            .store
+            .create_job(&scan.name, trigger, &expected, &work, now, deadline)?;
+        if expected.is_empty() {
+            self.store
+                .finish_job(id, store::FAILED, "no agent is connected", None, now)?;
+            self.store.retain(&scan.name, scan.retention)?;
+        }
+        self.work_ready.notify_waiters();
+        Ok(id)
+    }
+
+    /// The next scan this node's agent should run, if any.
+    pub fn work_for(&self, node: &str) -> Result<Option<Work>, StoreError> {
+        let jobs = self.store.jobs(None, Some(store::ACTIVE), 10_000)?;
+        let job = jobs.into_iter().rev().find(|j| {
+            j.expected.iter().any(|n| n == node) && !j.reported.iter().any(|n| n == node)
+        });
+        Ok(job.and_then(|j| {
+            let mut work: Work = serde_json::from_str(&j.work).ok()?;
+            work.job = j.id;
+            Some(work)
+        }))
+    }
+
+    /// A node's report for a job: validated, stored once, and the job
+    /// completed when it was the last one awaited.
+    pub fn upload(&self, job: i64, node: &str, body: &[u8]) -> Result<(), JobError> {
+        let row = self.store.job(job)?.ok_or(JobError::UnknownJob(job))?;
+        let report: Report =
+            serde_json::from_slice(body).map_err(|e| JobError::BadReport(e.to_string()))?;
+        if report.schema != SCHEMA {
+            return Err(JobError::BadReport(format!(
+                "schema {:?}; expected {SCHEMA}",
+                report.schema
+            )));
+        }
+        if report.node.name != node {
+            return Err(JobError::BadReport(format!(
+                "it is the report of node {:?}, uploaded as node {node:?}",
+                report.node.name
+            )));
+        }
+        let work: Work =
+            serde_json::from_str(&row.work).map_err(|e| JobError::BadReport(e.to_string()))?;
+        if !work.benchmark.eq_ignore_ascii_case("auto")
+            && !work.benchmark.eq_ignore_ascii_case(&report.benchmark)
+        {
+            return Err(JobError::BadReport(format!(
+                "it is of benchmark {}, the job's is {}",
+                report.benchmark, work.benchmark
+            )));
+        }
+        // Stored as kubecis writes it: nothing the upload added rides along.
+        let canonical =
+            serde_json::to_string(&report).map_err(|e| JobError::BadReport(e.to_string()))?;
+        if !self
+            .store
+            .put_node_report(job, node, &canonical, self.now())?
+        {
+            return Err(JobError::NotExpected {
+                job,
+                node: node.to_owned(),
+            });
+        }
+        if let Some(row) = self.store.job(job)?
+            && row.state == store::ACTIVE
+            && row.expected.iter().all(|n| row.reported.contains(n))
+        {
+            self.complete(&row)?;
+        }
+        Ok(())
+    }
+
+    /// Composes a job's node reports into its cluster report and ends it.
+    fn complete(&self, job: &JobRow) -> Result<(), JobError> {
+        let scan = self.config.scan(&job.scan);
+        let options = scan.map(|s| s.options.clone()).unwrap_or_default();
+        let mut composer = Composer::new(options);
+        for (node, text) in self.store.node_reports(job.id)? {
+            add_node_report(text.as_bytes(), &format!("node {node}"), &mut composer)
+                .map_err(|e| JobError::BadReport(e.to_string()))?;
+        }
+        let composed = composer.finish();
+        let missing: Vec<String> = job
+            .expected
+            .iter()
+            .filter(|n| !job.reported.contains(n))
+            .cloned()
+            .collect();
+        let totals = composed
+            .groups
+            .first()
+            .map(|g| serde_json::to_string(&g.totals).unwrap_or_default())
+            .unwrap_or_else(|| "{}".into());
+        let report = serde_json::to_string(&composed).unwrap_or_default();
+        let reason = if missing.is_empty() {
+            String::new()
+        } else {
+            format!("no report from {} by the deadline", missing.join(", "))
+        };
+        self.store.finish_job(
+            job.id,
+            store::COMPLETED,
+            &reason,
+            Some((&report, &totals, &missing)),
+            self.now(),
+        )?;
+        if let Some(scan) = scan {
+            self.store.retain(&scan.name, scan.retention)?;
+        }
+        Ok(())
+    }
+
+    /// One turn of the scheduler: start the scans that are due, end the jobs
+    /// past their deadline.
+    pub fn tick(&self) -> Result<(), JobError> {
+        let now = self.clock.now();
+        for scan in &self.config.scans {
+            let Some(schedule) = &scan.schedule else {
+                continue;
+            };
+            let Some(last) = self.store.last_slot(&scan.name)? else {
+                // First seen: the schedule counts from now.
+                self.store.set_last_slot(&scan.name, now.timestamp())?;
+                continue;
+            };
+            let last = chrono::DateTime::from_timestamp(last, 0).unwrap_or(now);
+            let delay = chrono::Duration::from_std(scan.start_delay).unwrap_or_default();
+            if let Some(slot) = schedule.due(last, now - delay) {
+                self.store.set_last_slot(&scan.name, slot.timestamp())?;
+                match self.start(scan, "scheduled") {
+                    Ok(_) | Err(JobError::TooManyActive(_)) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        let now = now.timestamp();
+        for job in self.store.jobs(None, Some(store::ACTIVE), 10_000)? {
+            if now < job.deadline {
+                continue;
+            }
+            let tries = self.config.scan(&job.scan).map_or(1, |s| s.tries) as i64;
+            if job.reported.is_empty() && job.attempt < tries {
+                let span = self
+                    .config
+                    .scan(&job.scan)
+                    .map_or(600, |s| s.deadline.as_secs() as i64);
+                self.store.retry_job(job.id, now + span)?;
+                self.work_ready.notify_waiters();
+            } else if job.reported.is_empty() {
+                self.store.finish_job(
+                    job.id,
+                    store::FAILED,
+                    &format!("no node reported in {} tries", job.attempt),
+                    None,
+                    now,
+                )?;
+                if let Some(scan) = self.config.scan(&job.scan) {
+                    self.store.retain(&scan.name, scan.retention)?;
+                }
+            } else {
+                self.complete(&job)?;
+            }
+        }
+        Ok(())
+    }
+}

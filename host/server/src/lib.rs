@@ -1,0 +1,78 @@
+//! `kubecis serve`: scans run on a schedule or on demand by the agents of a
+//! cluster, their node reports stored and composed into cluster reports,
+//! job status, and an HTTP API over all of it.
+//!
+//! - [`config`]: the server's file, validated at start;
+//! - [`schedule`]: cron schedules and the clock;
+//! - [`store`]: SQLite (WAL, migrations, retention);
+//! - [`jobs`]: a job's life, from start to composed report;
+//! - [`api`]: the HTTP API, tokens and roles.
+
+pub mod api;
+pub mod config;
+pub mod jobs;
+pub mod schedule;
+pub mod store;
+
+use config::Config;
+use jobs::Service;
+use schedule::{Clock, SystemClock};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("listening on {0}: {1}")]
+    Listen(std::net::SocketAddr, std::io::Error),
+}
+
+/// How often the scheduler looks for due scans and passed deadlines.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Runs the server until the process ends; `ready` receives the address
+/// it listens on (port 0 picks one).
+pub async fn serve(
+    config: Config,
+    clock: Arc<dyn Clock>,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> Result<(), ServeError> {
+    std::fs::create_dir_all(&config.data_dir)
+        .map_err(|e| ServeError::DataDir(config.data_dir.display().to_string(), e))?;
+    let store = store::Store::open(&config.data_dir.join("kubecis.db"))?;
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| ServeError::Listen(config.listen, e))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| ServeError::Listen(config.listen, e))?;
+    let service = Arc::new(Service {
+        config,
+        store,
+        clock,
+        work_ready: tokio::sync::Notify::new(),
+    });
+    let ticking = service.clone();
+    tokio::spawn(async move {
+        loop {
+            let s = ticking.clone();
+            let turn = tokio::task::spawn_blocking(move || s.tick()).await;
+            if let Ok(Err(e)) = turn {
+                eprintln!("kubecis serve: scheduler: {e}");
+            }
+            tokio::time::sleep(TICK).await;
+        }
+    });
+    ready(address);
+    axum::serve(listener, api::router(service))
+        .await
+        .map_err(|e| ServeError::Listen(address, e))
+}
+
+/// The system clock, for a server in production.
+pub fn system_clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
