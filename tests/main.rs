@@ -14,3 +14,4 @@ mod live;
 mod profiles;
 mod sandbox;
 mod scan;
+mod server;

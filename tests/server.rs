@@ -1,0 +1,470 @@
+//! `kubecis serve` and `kubecis agent` as real processes on loopback, with a
+//! real SQLite file and agents scanning fixture roots: a cluster in a box.
+
+use crate::support::{self, Materialised, kubecis, stderr};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `kubecis serve` with an admin, a viewer and an agent token.
+struct Server {
+    dir: PathBuf,
+    child: Child,
+    url: String,
+}
+
+const ADMIN: &str = "admin-token-0123456789abcdef";
+const VIEWER: &str = "viewer-token-0123456789abcdef";
+const AGENT: &str = "agent-token-0123456789abcdef";
+
+impl Server {
+    /// A server in `dir` (its data kept there across restarts) with these scans (YAML list items).
+    fn start(dir: &Path, scans: &str) -> Server {
+        for (name, token) in [("admin", ADMIN), ("viewer", VIEWER), ("agent", AGENT)] {
+            std::fs::write(dir.join(format!("{name}.token")), token).unwrap();
+        }
+        let config = format!(
+            "listen: 127.0.0.1:0\ndataDir: data\nagentTimeout: 60s\ntokens:\n  - {{name: admin, role: admin, tokenFile: admin.token}}\n  - {{name: viewer, role: viewer, tokenFile: viewer.token}}\n  - {{name: agents, role: agent, tokenFile: agent.token}}\nscans:\n{scans}"
+        );
+        std::fs::write(dir.join("serve.yaml"), config).unwrap();
+        let mut child = Command::new(support::kubecis_path())
+            .args(["serve", "--config"])
+            .arg(dir.join("serve.yaml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let first = lines.next().expect("serve says where it listens").unwrap();
+        let url = first
+            .strip_prefix("kubecis serve: listening on ")
+            .unwrap_or_else(|| panic!("unexpected: {first}"))
+            .to_owned();
+        // Keep reading, so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server {
+            dir: dir.to_path_buf(),
+            child,
+            url,
+        }
+    }
+
+    fn token_file(&self, role: &str) -> String {
+        self.dir.join(format!("{role}.token")).display().to_string()
+    }
+
+    /// An agent process scanning `node` as `name`.
+    fn agent(&self, node: &Materialised, name: &str) -> Child {
+        Command::new(support::kubecis_path())
+            .args(["agent", "--server", &self.url, "--token-file"])
+            .arg(self.token_file("agent"))
+            .arg("--root")
+            .arg(node.root())
+            .args(["--node-name", name, "--poll-seconds", "2", "--cache-dir"])
+            .arg(node.cache())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    /// `kubecis <args> --server URL --token-file admin.token`.
+    fn cli(&self, args: &[&str]) -> (i32, String, String) {
+        let token = self.token_file("admin");
+        let mut all = args.to_vec();
+        all.extend(["--server", &self.url, "--token-file", &token]);
+        let out = kubecis(&all);
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr(&out),
+        )
+    }
+
+    /// A raw request: (status, body).
+    fn request(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+        let address = self.url.trim_start_matches("http://");
+        let mut stream = std::net::TcpStream::connect(address).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        // A server may answer before it has read a refused body.
+        let _ = stream.write_all(body);
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let status = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    fn jobs(&self) -> Vec<serde_json::Value> {
+        let (status, body) = self.request("GET", "/api/v1/jobs", Some(VIEWER), b"");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(body.trim()).unwrap()
+    }
+
+    /// Waits until job `id` is no longer active, returning it.
+    fn finished(&self, id: i64, within: Duration) -> serde_json::Value {
+        let started = Instant::now();
+        loop {
+            let job = self
+                .jobs()
+                .into_iter()
+                .find(|j| j["id"] == id)
+                .unwrap_or_else(|| panic!("no job {id}"));
+            if job["state"] != "active" {
+                return job;
+            }
+            assert!(started.elapsed() < within, "job {id} still active: {job}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Waits until these agents are registered.
+    fn wait_for_agents(&self, names: &[&str]) {
+        let started = Instant::now();
+        loop {
+            let (_, body) = self.request("GET", "/api/v1/agents", Some(VIEWER), b"");
+            if names
+                .iter()
+                .all(|n| body.contains(&format!("\"name\":\"{n}\"")))
+            {
+                return;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "agents: {body}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn run(&self, scan: &str) -> i64 {
+        let (code, out, err) = self.cli(&["scans", "run", scan]);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+        v["job"].as_i64().unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+struct Agents(Vec<Child>);
+
+impl Drop for Agents {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+const SCAN: &str = "  - {name: cis, benchmark: cis-1.8, retention: 2, deadline: 60s}\n";
+
+/// Three nodes, three agents, one job: the served Rancher CSV is what
+/// `kubecis report` composes from the same nodes' scans.
+#[test]
+fn a_cluster_in_a_box_composes_what_report_composes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), SCAN);
+    let nodes = [
+        ("cp-1", Materialised::new("kubeadm-control-plane")),
+        ("cp-2", Materialised::new("hardened-control-plane")),
+        ("worker-1", Materialised::new("kubeadm-worker")),
+    ];
+    let _agents = Agents(nodes.iter().map(|(n, m)| server.agent(m, n)).collect());
+    server.wait_for_agents(&["cp-1", "cp-2", "worker-1"]);
+    let job = server.run("cis");
+    let done = server.finished(job, Duration::from_secs(60));
+    assert_eq!(done["state"], "completed", "{done}");
+    assert_eq!(
+        done["reported"],
+        serde_json::json!(["cp-1", "cp-2", "worker-1"])
+    );
+
+    let (code, served, err) = server.cli(&["reports", "get", &job.to_string(), "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    // The same scans by the command line, composed by `kubecis report`.
+    let reports = dir.path().join("node-reports");
+    std::fs::create_dir(&reports).unwrap();
+    for (name, node) in &nodes {
+        let (code, json, err) = support::scan_fixture(
+            node,
+            &[
+                "--benchmark",
+                "cis-1.8",
+                "--node-name",
+                name,
+                "--format",
+                "json",
+            ],
+        );
+        assert_eq!(code, 0, "{err}");
+        std::fs::write(reports.join(format!("{name}.json")), json).unwrap();
+    }
+    let out = kubecis(&["report", reports.to_str().unwrap(), "--format", "csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(served, String::from_utf8_lossy(&out.stdout));
+    assert!(served.contains("cp-1,cp-2,worker-1") || served.contains("\"cp-1,cp-2,worker-1\""));
+
+    // Every format the API serves.
+    for (format, has) in [("json", "kubecis.cluster/v1"), ("text", "cis-1.8")] {
+        let (code, body, err) =
+            server.cli(&["reports", "get", &job.to_string(), "--format", format]);
+        assert_eq!(code, 0, "{err}");
+        assert!(body.contains(has), "{format}: {body}");
+    }
+    for csv in ["all-tests", "failed-tests", "node-summary", "total-summary"] {
+        let (code, body, err) = server.cli(&[
+            "reports",
+            "get",
+            &job.to_string(),
+            "--format",
+            "csv",
+            "--csv",
+            csv,
+        ]);
+        assert_eq!(code, 0, "{csv}: {err}");
+        assert!(body.lines().count() >= 2, "{csv}: {body}");
+    }
+    let (code, status, err) = server.cli(&["scans", "status", "cis"]);
+    assert_eq!(code, 0, "{err}");
+    let status: serde_json::Value = serde_json::from_str(status.trim()).unwrap();
+    assert_eq!(status["lastSuccessful"][0]["id"], job);
+}
+
+#[test]
+fn tokens_and_roles_are_enforced() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), SCAN);
+    let cases: &[(&str, &str, Option<&str>, u16)] = &[
+        ("GET", "/api/v1/reports", None, 401),
+        (
+            "GET",
+            "/api/v1/reports",
+            Some("not-a-known-token-at-all"),
+            401,
+        ),
+        ("GET", "/api/v1/reports", Some(VIEWER), 200),
+        ("GET", "/api/v1/reports", Some(AGENT), 403),
+        ("POST", "/api/v1/scans/cis/run", Some(VIEWER), 403),
+        ("POST", "/api/v1/scans/cis/run", Some(AGENT), 403),
+        ("DELETE", "/api/v1/reports/1", Some(VIEWER), 403),
+        ("GET", "/api/v1/agents/x/work?wait=0", Some(VIEWER), 403),
+        ("POST", "/api/v1/scans/nope/run", Some(ADMIN), 404),
+        ("GET", "/healthz", None, 200),
+    ];
+    for (method, path, token, want) in cases {
+        let (status, body) = server.request(method, path, *token, b"");
+        assert_eq!(status, *want, "{method} {path} with {token:?}: {body}");
+        if *want >= 400 {
+            let v: serde_json::Value = serde_json::from_str(body.trim()).unwrap_or_default();
+            assert!(
+                v["error"].is_string(),
+                "errors are JSON naming the problem: {body}"
+            );
+        }
+    }
+}
+
+/// Oversized, truncated, mislabelled and unexpected uploads are refused
+/// with a clear 4xx, and nothing is stored.
+#[test]
+fn bad_uploads_change_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), SCAN);
+    let node = Materialised::new("kubeadm-worker");
+    let (code, json, err) = support::scan_fixture(
+        &node,
+        &[
+            "--benchmark",
+            "cis-1.8",
+            "--node-name",
+            "worker-1",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    // Register by hand, so no agent uploads on its own.
+    let reg = br#"{"node":"worker-1","nodeTypes":["node"],"kubernetesVersion":"1.26.9","distribution":"kubeadm","agentVersion":"test"}"#;
+    let (status, body) = server.request("POST", "/api/v1/agents/register", Some(AGENT), reg);
+    assert_eq!(status, 204, "{body}");
+    let job = server.run("cis");
+    let path = format!("/api/v1/jobs/{job}/reports/worker-1");
+    let big = vec![b' '; 17 << 20];
+    let truncated = &json.as_bytes()[..json.len() / 2];
+    let other_node = json.replace("\"name\": \"worker-1\"", "\"name\": \"worker-2\"");
+    for (what, body, want) in [
+        ("oversized", big.as_slice(), 413),
+        ("truncated", truncated, 422),
+        ("not JSON", b"hello".as_slice(), 422),
+        ("another node's", other_node.as_bytes(), 422),
+    ] {
+        let (status, answer) = server.request("PUT", &path, Some(AGENT), body);
+        assert_eq!(status, want, "{what}: {answer}");
+    }
+    let (status, answer) = server.request(
+        "PUT",
+        &format!("/api/v1/jobs/{job}/reports/worker-9"),
+        Some(AGENT),
+        other_node.as_bytes(),
+    );
+    assert!(status == 409 || status == 422, "{status}: {answer}");
+    let job_row = server.jobs().into_iter().find(|j| j["id"] == job).unwrap();
+    assert_eq!(job_row["reported"], serde_json::json!([]), "nothing stored");
+    assert_eq!(job_row["state"], "active");
+    // The good upload completes the job; sent twice, it is stored once.
+    for _ in 0..2 {
+        let (status, answer) = server.request("PUT", &path, Some(AGENT), json.as_bytes());
+        assert!(status == 204 || status == 409, "{status}: {answer}");
+    }
+    assert_eq!(
+        server.finished(job, Duration::from_secs(10))["state"],
+        "completed"
+    );
+}
+
+/// `kill -9` of the server while a job waits: restarted on the same data,
+/// it resumes, and an agent that comes later finishes the job.
+#[test]
+fn a_killed_server_resumes_its_jobs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), SCAN);
+    let reg = br#"{"node":"cp-1","nodeTypes":["master"],"kubernetesVersion":"1.26.9","distribution":"kubeadm","agentVersion":"test"}"#;
+    let (status, _) = server.request("POST", "/api/v1/agents/register", Some(AGENT), reg);
+    assert_eq!(status, 204);
+    let job = server.run("cis");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    drop(server);
+    let server = Server::start(dir.path(), SCAN);
+    let active = server.jobs().into_iter().find(|j| j["id"] == job).unwrap();
+    assert_eq!(active["state"], "active", "{active}");
+    let node = Materialised::new("kubeadm-control-plane");
+    let _agents = Agents(vec![server.agent(&node, "cp-1")]);
+    let done = server.finished(job, Duration::from_secs(60));
+    assert_eq!(done["state"], "completed", "{done}");
+}
+
+/// A node whose agent dies before uploading is missing from the report
+/// when the deadline passes; a job no node answered is tried again.
+#[test]
+fn missing_nodes_are_named_at_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        "  - {name: cis, benchmark: cis-1.8, deadline: 3s, tries: 2}\n",
+    );
+    for node in ["worker-1", "worker-2"] {
+        let reg = format!(
+            r#"{{"node":"{node}","nodeTypes":["node"],"kubernetesVersion":"1.26.9","distribution":"kubeadm","agentVersion":"test"}}"#
+        );
+        let (status, _) = server.request(
+            "POST",
+            "/api/v1/agents/register",
+            Some(AGENT),
+            reg.as_bytes(),
+        );
+        assert_eq!(status, 204);
+    }
+    let job = server.run("cis");
+    let node = Materialised::new("kubeadm-worker");
+    let _agents = Agents(vec![server.agent(&node, "worker-1")]);
+    let done = server.finished(job, Duration::from_secs(30));
+    assert_eq!(done["state"], "completed", "{done}");
+    assert_eq!(done["reported"], serde_json::json!(["worker-1"]));
+    assert!(
+        done["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no report from worker-2"),
+        "{done}"
+    );
+    let (_, list, _) = server.cli(&["reports", "list"]);
+    assert!(list.contains("\"missing\":[\"worker-2\"]"), "{list}");
+}
+
+#[test]
+fn retention_keeps_the_newest_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), SCAN);
+    let node = Materialised::new("kubeadm-worker");
+    let _agents = Agents(vec![server.agent(&node, "worker-1")]);
+    server.wait_for_agents(&["worker-1"]);
+    let mut jobs = Vec::new();
+    for _ in 0..3 {
+        let job = server.run("cis");
+        assert_eq!(
+            server.finished(job, Duration::from_secs(60))["state"],
+            "completed"
+        );
+        jobs.push(job);
+    }
+    let (_, list, _) = server.cli(&["reports", "list"]);
+    let listed: Vec<serde_json::Value> = serde_json::from_str(list.trim()).unwrap();
+    let ids: Vec<i64> = listed.iter().map(|r| r["job"].as_i64().unwrap()).collect();
+    assert_eq!(ids, [jobs[2], jobs[1]], "retention 2 keeps the two newest");
+    let (code, _, err) = server.cli(&["reports", "delete", &jobs[1].to_string()]);
+    assert_eq!(code, 0, "{err}");
+    let (code, _, err) = server.cli(&["reports", "get", &jobs[1].to_string()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("404"), "{err}");
+}
+
+#[test]
+fn a_bad_server_config_is_refused_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("admin.token"), ADMIN).unwrap();
+    for (config, says) in [
+        (
+            "listen: 127.0.0.1:0\ndataDir: d\ntokens: [{name: a, role: admin, tokenFile: admin.token}]\nscans: [{name: s, schedule: '0 * * *'}]\n",
+            "expected five fields",
+        ),
+        (
+            "listen: 127.0.0.1:0\ndataDir: d\ntokens: [{name: a, role: admin, tokenFile: admin.token}]\nscans: [{name: s, shedule: '@hourly'}]\n",
+            "unknown field `shedule`",
+        ),
+        (
+            "listen: 127.0.0.1:0\ndataDir: d\ntokens: [{name: a, role: root, tokenFile: admin.token}]\n",
+            "unknown variant `root`",
+        ),
+        (
+            "listen: 127.0.0.1:0\ndataDir: d\ntokens: [{name: a, role: admin, tokenFile: missing.token}]\n",
+            "missing.token",
+        ),
+    ] {
+        let path = dir.path().join("serve.yaml");
+        std::fs::write(&path, config).unwrap();
+        let out = kubecis(&["serve", "--config", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{config}");
+        let err = stderr(&out);
+        assert!(
+            err.contains("serve.yaml") && err.contains(says),
+            "{says}: {err}"
+        );
+    }
+}
