@@ -596,11 +596,12 @@ fn broad_or_sensitive_grants_of_an_outside_bundle_need_the_operator() {
         ),
         ("content: [/etc/kubernetes]", "reaching /etc/kubernetes/pki"),
         ("content: [/etc/shadow]", "reaching /etc/shadow"),
-        ("metadata: [/root/.ssh]", "inside /root, a private place"),
+        ("metadata: [/root/.ssh]", "reaching /root, a private place"),
         (
-            "content: [/var/lib/../../etc/kubernetes/pki/ca.key]",
-            "reaching /etc/kubernetes/pki",
+            "metadata: [/var/run]",
+            "reaching /var/run/secrets, a private place",
         ),
+        ("environment: {kubelet: [A*]}", "a prefix of variable names"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         bundle_with_grants(dir.path(), "vendor-bench", grants);
@@ -673,6 +674,16 @@ fn an_outside_bundle_stays_in_its_directory_and_its_name() {
             dir.to_str().unwrap(),
         ])
     };
+    // A grant that climbs out of the place discovery found.
+    let dir = tempfile::tempdir().unwrap();
+    bundle_with_grants(
+        dir.path(),
+        "vendor-bench",
+        "content: [\"${kubelet.conf}/../../root/x\"]",
+    );
+    let out = plan(dir.path(), "vendor-bench");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("climbs with .."), "{}", stderr(&out));
     // A built-in name is reserved.
     let dir = tempfile::tempdir().unwrap();
     bundle_with_grants(dir.path(), "cis-1.8", "metadata: []");

@@ -367,7 +367,9 @@ pub fn expand_for_shell(text: &str, vars: &BTreeMap<String, String>) -> String {
 
 /// A word a POSIX shell reads back as `value`, left bare when it is plain.
 pub fn shell_word(value: &str) -> String {
+    // A leading `-` would be read as an option of the command.
     let plain = !value.is_empty()
+        && !value.starts_with('-')
         && value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"/._-+,:=@%".contains(&b));

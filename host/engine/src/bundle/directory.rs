@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 /// Most bytes of one bundle file and of one shipped component read.
 const MAX_BUNDLE_FILE_BYTES: u64 = 16 << 20;
-const MAX_COMPONENT_BYTES: u64 = 64 << 20;
+const MAX_COMPONENT_BYTES: u64 = 16 << 20;
 
 /// The bundles of a `--bundle-dir`, each read and validated now; grants of
 /// bundles not named in `allow_grants` are reviewed (see [`review_grants`]).
@@ -164,6 +164,7 @@ const PRIVATE_PLACES: &[&str] = &[
     "/etc/ssh",
     "/run/secrets",
     "/var/run/secrets",
+    "/var/lib/kubelet/pods",
 ];
 
 /// Places whose content a bundle from outside may not read unless allowed:
@@ -177,6 +178,13 @@ const SECRET_PLACES: &[&str] = &[
     "/var/lib/etcd",
     "/var/lib/rancher",
     "/etc/rancher",
+    "/var/lib/kubelet/config.json",
+    "/var/lib/containerd",
+    "/var/lib/docker",
+    "/etc/containerd",
+    "/etc/docker",
+    "/var/snap/microk8s",
+    "/var/lib/k0s",
 ];
 
 /// Refuses a grant of a bundle from outside that is broad (`/`, a whole
@@ -216,10 +224,10 @@ fn broad_or_sensitive(grants: &Grants) -> Option<(String, String)> {
                 "a whole system directory".into(),
             ));
         }
-        if let Some(p) = private.iter().find(|p| path.within(p)) {
+        if let Some(p) = private.iter().find(|p| path.within(p) || p.within(&path)) {
             return Some((
                 format!("metadata of {text}"),
-                format!("inside {p}, a private place"),
+                format!("reaching {p}, a private place"),
             ));
         }
     }
@@ -235,6 +243,14 @@ fn broad_or_sensitive(grants: &Grants) -> Option<(String, String)> {
             return Some((
                 format!("content of {text}"),
                 format!("reaching {p}, where keys, credentials or private data live"),
+            ));
+        }
+    }
+    for (component, names) in &grants.environment {
+        if let Some(name) = names.iter().find(|n| n.ends_with('*')) {
+            return Some((
+                format!("environment of {component}: {name}"),
+                "a prefix of variable names, not the names a check needs".into(),
             ));
         }
     }

@@ -439,6 +439,12 @@ fn validate(item: &Item, components: &HashSet<String>) -> Result<(), String> {
                 "granted path {path:?} is not absolute (nor a ${{variable}})"
             ));
         }
+        // `${kubelet.conf}/../../root` would leave the place discovery found.
+        if path.split('/').any(|c| c == "..") || path.get(1..).is_some_and(|p| p.contains("${")) {
+            return Err(format!(
+                "granted path {path:?} climbs with .. or has a ${{variable}} not at its start"
+            ));
+        }
     }
     let mut texts = vec![item.remediation.clone(), item.settings.to_string()];
     texts.extend(grants.paths().cloned());
@@ -468,6 +474,8 @@ pub struct Library {
 
 struct Entry {
     builtins: &'static Builtins,
+    /// Built in, not from a directory: only these are chosen automatically.
+    builtin: bool,
     benchmark: String,
     kubernetes: Vec<String>,
     bundle: std::sync::OnceLock<Result<Bundle, String>>,
@@ -520,6 +528,7 @@ impl Library {
                 .map_err(|e| invalid(&format!("{name}/bundle.yaml"), e))?;
             entries.push(Entry {
                 builtins,
+                builtin: true,
                 benchmark: name.to_owned(),
                 kubernetes: manifest.kubernetes,
                 bundle: std::sync::OnceLock::new(),
@@ -539,6 +548,7 @@ impl Library {
                 }
                 entries.push(Entry {
                     builtins,
+                    builtin: false,
                     benchmark: bundle.benchmark.clone(),
                     kubernetes: bundle.kubernetes.clone(),
                     bundle: std::sync::OnceLock::from(Ok(bundle)),
@@ -579,7 +589,7 @@ impl Library {
         if let Some(e) = self
             .entries
             .iter()
-            .filter(|e| e.benchmark.starts_with(&own))
+            .filter(|e| e.builtin && e.benchmark.starts_with(&own))
             .find(listed)
         {
             return Ok((e.bundle()?, None));
@@ -587,7 +597,7 @@ impl Library {
         let mut generic: Vec<(&Entry, (u64, u64))> = self
             .entries
             .iter()
-            .filter(|b| b.benchmark.starts_with("cis-"))
+            .filter(|b| b.builtin && b.benchmark.starts_with("cis-"))
             .flat_map(|b| {
                 b.kubernetes
                     .iter()

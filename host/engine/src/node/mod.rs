@@ -122,7 +122,23 @@ impl Node {
                 ),
             ));
         }
-        let proc_dir = proc_dir.map_or_else(|| root_path.join("proc"), Path::to_path_buf);
+        let proc_dir = match proc_dir {
+            Some(dir) => dir.to_path_buf(),
+            None => {
+                let dir = root_path.join("proc");
+                // A root's own proc must be its own: a link could lead to this host's /proc.
+                if std::fs::symlink_metadata(&dir).is_ok_and(|m| m.file_type().is_symlink()) {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidInput,
+                        format!(
+                            "{} is a symbolic link; give the node's processes' directory with --proc",
+                            dir.display()
+                        ),
+                    ));
+                }
+                dir
+            }
+        };
         let processes = read_processes(&proc_dir);
         let users = users::Names::read(&root);
         Ok(Node {
@@ -139,11 +155,7 @@ impl Node {
 
     /// Where a node path really leads, symlinks resolved inside the root.
     pub fn resolve(&self, path: &NodePath) -> Result<NodePath, NodeError> {
-        let mut cache = self.resolved.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .entry(path.clone())
-            .or_insert_with(|| resolve::resolve(&self.root, path))
-            .clone()
+        cached(&self.resolved, path, || resolve::resolve(&self.root, path))
     }
 
     pub fn source(&self) -> &Source {
@@ -170,7 +182,9 @@ impl Node {
 
     /// The environment of a process.
     pub fn environment(&self, pid: u32) -> Result<Vec<(String, String)>, NodeError> {
-        let path = self.proc_dir.join(pid.to_string()).join("environ");
+        let path = pid_dir(&self.proc_dir, pid)
+            .ok_or_else(|| NodeError::NotFound(format!("process {pid} does not exist")))?
+            .join("environ");
         let bytes = read::regular_file(&path, MAX_PROC_BYTES)
             .map_err(|e| read_error(&path.display(), e))?;
         Ok(split_nul(&bytes)
@@ -185,11 +199,7 @@ impl Node {
     /// Stat of a node path; symlinks are followed as long as they stay in the root.
     pub fn stat(&self, path: &NodePath) -> Result<FileStat, NodeError> {
         let path = self.resolve(path)?;
-        let mut cache = self.stats.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .entry(path.clone())
-            .or_insert_with(|| self.stat_resolved(&path))
-            .clone()
+        cached(&self.stats, &path, || self.stat_resolved(&path))
     }
 
     fn stat_resolved(&self, path: &NodePath) -> Result<FileStat, NodeError> {
@@ -226,10 +236,19 @@ impl Node {
             .root
             .read_dir(path.relative())
             .map_err(|e| io_error(&path.to_string(), e))?;
-        let mut names: Vec<String> = entries
-            .filter_map(Result::ok)
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .collect();
+        let mut names: Vec<String> = Vec::new();
+        let mut bytes = 0;
+        for entry in entries.filter_map(Result::ok) {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            bytes += name.len();
+            // Stop reading a huge directory here, not after listing all of it.
+            if bytes > MAX_LISTING_BYTES {
+                return Err(NodeError::TooLarge(format!(
+                    "the listing of {path} is larger than {MAX_LISTING_BYTES} bytes"
+                )));
+            }
+            names.push(name);
+        }
         names.sort();
         Ok(names)
     }
@@ -259,11 +278,9 @@ impl Node {
     }
 
     fn config(&self, path: &NodePath) -> Result<Arc<serde_json::Value>, NodeError> {
-        let mut cache = self.configs.lock().unwrap_or_else(|p| p.into_inner());
-        cache
-            .entry(path.clone())
-            .or_insert_with(|| self.parse_config(path).map(Arc::new))
-            .clone()
+        cached(&self.configs, path, || {
+            self.parse_config(path).map(Arc::new)
+        })
     }
 
     fn parse_config(&self, path: &NodePath) -> Result<serde_json::Value, NodeError> {
@@ -284,6 +301,30 @@ impl Node {
         crate::yaml::from_str(&text)
             .map_err(|e| NodeError::Invalid(format!("{path} is not valid YAML or JSON: {e}")))
     }
+}
+
+/// Most bytes of names a directory listing gathers.
+const MAX_LISTING_BYTES: usize = 1 << 20;
+
+/// Most answers a node cache keeps: a scan asks about a few hundred paths;
+/// a check asking about ever new ones must not grow the host without end.
+const MAX_CACHED: usize = 1024;
+
+/// The cached answer for `key`, or `compute`'s, kept while the cache has room.
+fn cached<V: Clone>(
+    cache: &Mutex<HashMap<NodePath, V>>,
+    key: &NodePath,
+    compute: impl FnOnce() -> V,
+) -> V {
+    if let Some(v) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
+        return v.clone();
+    }
+    let value = compute();
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if cache.len() < MAX_CACHED {
+        cache.insert(key.clone(), value.clone());
+    }
+    value
 }
 
 /// Files that hold keys, certificates or password hashes by their name:
@@ -344,6 +385,15 @@ fn split_nul(bytes: &[u8]) -> Vec<String> {
         .collect()
 }
 
+/// A process's directory, when it is a directory and not a link (which in
+/// a node root could lead to this host's processes).
+fn pid_dir(proc_dir: &Path, pid: u32) -> Option<PathBuf> {
+    let dir = proc_dir.join(pid.to_string());
+    std::fs::symlink_metadata(&dir)
+        .is_ok_and(|m| m.is_dir())
+        .then_some(dir)
+}
+
 /// Every `proc/<pid>/cmdline` with at least one argument, by pid.
 fn read_processes(proc_dir: &Path) -> Vec<Process> {
     let Ok(entries) = std::fs::read_dir(proc_dir) else {
@@ -353,7 +403,7 @@ fn read_processes(proc_dir: &Path) -> Vec<Process> {
         .filter_map(Result::ok)
         .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
         .filter_map(|pid| {
-            let cmdline = proc_dir.join(pid.to_string()).join("cmdline");
+            let cmdline = pid_dir(proc_dir, pid)?.join("cmdline");
             let bytes = read::regular_file(&cmdline, MAX_PROC_BYTES).ok()?;
             let mut argv = split_nul(&bytes).into_iter();
             let binary = argv.next()?;

@@ -38,6 +38,34 @@ impl From<io::Error> for ReadError {
     }
 }
 
+/// Refuses, before any open, a device, FIFO or socket (a symlink or a
+/// directory is left to the open, which refuses or follows it as asked).
+fn refuse_special(t: std::fs::FileType) -> Result<(), ReadError> {
+    special(
+        t.is_fifo(),
+        t.is_socket(),
+        t.is_char_device() || t.is_block_device(),
+    )
+}
+
+fn refuse_special_cap(t: cap_std::fs::FileType) -> Result<(), ReadError> {
+    use cap_std::fs::FileTypeExt as _;
+    special(
+        t.is_fifo(),
+        t.is_socket(),
+        t.is_char_device() || t.is_block_device(),
+    )
+}
+
+fn special(fifo: bool, socket: bool, device: bool) -> Result<(), ReadError> {
+    match (fifo, socket, device) {
+        (true, _, _) => Err(ReadError::NotRegular("a FIFO")),
+        (_, true, _) => Err(ReadError::NotRegular("a socket")),
+        (_, _, true) => Err(ReadError::NotRegular("a device")),
+        _ => Ok(()),
+    }
+}
+
 /// What kind of file it is, when it is not a regular one.
 fn kind(file: &File) -> Result<(), ReadError> {
     let t = file.metadata()?.file_type();
@@ -60,6 +88,8 @@ fn kind(file: &File) -> Result<(), ReadError> {
 /// A regular file outside any node root (a `/proc` entry, a report file),
 /// opened without following a final symlink and without blocking.
 pub fn open_regular(path: &Path) -> Result<File, ReadError> {
+    // Opening a device can act (arm a watchdog, rewind a tape): look first.
+    refuse_special(std::fs::symlink_metadata(path)?.file_type())?;
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(NEVER_BLOCK | libc::O_NOFOLLOW)
@@ -71,6 +101,7 @@ pub fn open_regular(path: &Path) -> Result<File, ReadError> {
 /// A regular file inside the node root, by a path already resolved there.
 pub fn open_regular_in(root: &cap_std::fs::Dir, relative: &Path) -> Result<File, ReadError> {
     use cap_std::fs::OpenOptionsExt as _;
+    refuse_special_cap(root.metadata(relative)?.file_type())?;
     let mut options = cap_std::fs::OpenOptions::new();
     options.read(true).custom_flags(NEVER_BLOCK);
     let file = root.open_with(relative, &options)?.into_std();

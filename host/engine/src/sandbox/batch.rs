@@ -16,10 +16,12 @@ use std::time::{Duration, Instant};
 /// What one job yields; the outcome of a check.
 pub(super) type Outcome = super::Outcome;
 
-/// Runs `jobs` in order and returns their outcomes in the same order. A job
-/// still running `wait` after it started is given up on as an error; one
-/// that panics is an error too.
-pub(super) fn run<J>(jobs: Vec<J>, wait: Duration) -> Vec<Outcome>
+/// Runs `jobs` in order and returns their outcomes in the same order, and
+/// how many threads were given up. A job still running `wait` after it
+/// started is given up on as an error; one that panics is an error too.
+/// After `max_given_up` stuck jobs (each holds an instance slot of the
+/// pool) the rest are errors without running.
+pub(super) fn run<J>(jobs: Vec<J>, wait: Duration, max_given_up: usize) -> (Vec<Outcome>, usize)
 where
     J: FnOnce() -> Outcome + Send + 'static,
 {
@@ -32,6 +34,7 @@ where
     // see whether a job is stuck: a wake-up per check would cost more than the check.
     let look = (wait / 4).max(Duration::from_millis(10));
     let (finished, done) = mpsc::channel::<()>();
+    let mut given_up = 0;
     loop {
         let worker = match Worker::start(&shared, &finished) {
             Ok(w) => w,
@@ -53,12 +56,26 @@ where
         };
         let Some(index) = stuck else { break };
         worker.given_up.store(true, Ordering::SeqCst);
+        given_up += 1;
         shared.set(
             index,
             failed(format!(
                 "the check did not come back within {wait:?}: a host call is stuck reading the node"
             )),
         );
+        if given_up >= max_given_up {
+            shared
+                .queue
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clear();
+            shared.fill(|| {
+                failed(format!(
+                    "not run: {given_up} checks are stuck in host calls the kernel never completed, and each holds a sandbox slot"
+                ))
+            });
+            break;
+        }
         if shared
             .queue
             .lock()
@@ -69,10 +86,11 @@ where
         }
     }
     let outcomes = std::mem::take(&mut *shared.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
-    outcomes
+    let outcomes = outcomes
         .into_iter()
         .map(|o| o.unwrap_or_else(|| failed("the check was lost with a stuck thread".into())))
-        .collect()
+        .collect();
+    (outcomes, given_up)
 }
 
 struct Shared<J> {
@@ -183,7 +201,8 @@ mod tests {
             Box::new(|| failed("fifth".into())),
         ];
         let started = Instant::now();
-        let outcomes = run(jobs, Duration::from_millis(200));
+        let (outcomes, given_up) = run(jobs, Duration::from_millis(200), 3);
+        assert_eq!(given_up, 1);
         assert!(started.elapsed() < Duration::from_secs(5));
         let reasons: Vec<&str> = outcomes.iter().map(|o| o.reason.as_str()).collect();
         assert_eq!(reasons[0], "first");
@@ -191,5 +210,23 @@ mod tests {
         assert_eq!(reasons[2], "third");
         assert!(reasons[3].contains("host failed"), "{}", reasons[3]);
         assert_eq!(reasons[4], "fifth");
+    }
+
+    #[test]
+    fn past_the_stuck_limit_the_rest_do_not_run() {
+        let stuck = || -> Job {
+            Box::new(|| {
+                std::thread::sleep(Duration::from_secs(30));
+                failed("never".into())
+            })
+        };
+        let jobs: Vec<Job> = vec![stuck(), stuck(), Box::new(|| failed("third".into()))];
+        let (outcomes, given_up) = run(jobs, Duration::from_millis(100), 2);
+        assert_eq!(given_up, 2);
+        assert!(
+            outcomes[2].reason.contains("not run: 2 checks are stuck"),
+            "{}",
+            outcomes[2].reason
+        );
     }
 }

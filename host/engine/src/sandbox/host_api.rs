@@ -14,6 +14,10 @@ pub const MAX_ANSWER_BYTES: usize = 1 << 20;
 /// Most bytes all answers of one run may carry into a check together.
 pub const MAX_HANDED_BYTES: usize = 4 << 20;
 
+/// Longest path and key a check may ask about.
+const MAX_PATH_BYTES: usize = 4096;
+const MAX_KEY_BYTES: usize = 1024;
+
 /// What a trap says when a host call finds the deadline passed.
 pub const DEADLINE_PASSED: &str = "the check's deadline passed during a host call";
 
@@ -63,6 +67,13 @@ impl CheckState {
 
     /// The path, normalised, if the grant covers it for this access.
     fn granted_path(&self, text: &str, access: Access) -> Result<NodePath, Error> {
+        // Linux's own limits: longer is no path, only a way to grow the host.
+        if text.len() > MAX_PATH_BYTES || text.split('/').any(|c| c.len() > 255) {
+            return Err(Error::Invalid(format!(
+                "a path of {} bytes: paths are at most {MAX_PATH_BYTES} bytes, names at most 255",
+                text.len()
+            )));
+        }
         let path = NodePath::parse(text)
             .ok_or_else(|| Error::Invalid(format!("{text:?} is not an absolute path")))?;
         let grant = &self.grant;
@@ -217,17 +228,25 @@ impl CheckState {
 
     fn value_of(&mut self, path: String, key: String) -> Result<String, Error> {
         let path = self.granted_path(&path, Access::Content)?;
-        let last = key
+        if key.len() > MAX_KEY_BYTES {
+            return Err(Error::Invalid(format!(
+                "a key of {} bytes: keys are at most {MAX_KEY_BYTES} bytes",
+                key.len()
+            )));
+        }
+        let parts: Vec<&str> = key
             .trim_start_matches('{')
             .trim_end_matches('}')
             .split('.')
-            .rfind(|p| !p.is_empty());
-        let Some(last) = last else {
+            .filter(|p| !p.is_empty())
+            .collect();
+        if parts.is_empty() {
             return Err(Error::Invalid(format!(
                 "no key given for {path}: checks receive values of a configuration file, never the whole file"
             )));
-        };
-        if secrets::is_secret_name(last) {
+        }
+        // Any part: `password.0` walks into a secret as surely as `password`.
+        if parts.iter().any(|p| secrets::is_secret_name(p)) {
             return Err(Error::Denied(format!(
                 "{key} of {path} is a secret; checks are never handed secrets"
             )));

@@ -240,6 +240,8 @@ pub struct Sandbox {
     cache: Option<Cache>,
     frozen_at: Duration,
     pub stats: LoadStats,
+    /// Runs given up in host calls that never returned, over the sandbox's life.
+    stuck: std::sync::atomic::AtomicUsize,
     _ticker: Ticker,
 }
 
@@ -283,6 +285,7 @@ impl Sandbox {
             cache,
             frozen_at,
             stats: LoadStats::default(),
+            stuck: std::sync::atomic::AtomicUsize::new(0),
         })
     }
 
@@ -367,13 +370,28 @@ impl Sandbox {
                 Box::new(move || prepared.execute())
             })
             .collect();
-        batch::run(jobs, self.limits.deadline + HOST_CALL_GRACE)
+        // Each stuck run keeps its instance slot; one slot stays for the rest.
+        let stuck = self.stuck.load(std::sync::atomic::Ordering::SeqCst);
+        let slots_left = (POOL_CHECKS as usize - 1).saturating_sub(stuck);
+        if slots_left == 0 {
+            let why = format!(
+                "not run: {stuck} checks are stuck in host calls the kernel never completed, and each holds a sandbox slot"
+            );
+            return jobs.iter().map(|_| error(why.clone())).collect();
+        }
+        let (outcomes, given_up) =
+            batch::run(jobs, self.limits.deadline + HOST_CALL_GRACE, slots_left);
+        self.stuck
+            .fetch_add(given_up, std::sync::atomic::Ordering::SeqCst);
+        outcomes
     }
 
     fn state(&self, grant: Grant, node: Arc<Node>, discovery: Arc<Discovery>) -> CheckState {
         let mut wasi = WasiCtx::builder();
         wasi.wall_clock(Frozen(self.frozen_at))
-            .monotonic_clock(Frozen(self.frozen_at));
+            .monotonic_clock(Frozen(self.frozen_at))
+            // WASI's default lets one call allocate 64 MiB of random bytes.
+            .max_random_size(4096);
         CheckState {
             wasi: wasi.build(),
             table: ResourceTable::new(),

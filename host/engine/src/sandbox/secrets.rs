@@ -12,13 +12,37 @@ pub const WITHHELD: &str = "(withheld: secret)";
 /// `token-auth-file` or `tls-private-key-file` (paths, not secrets).
 pub fn is_secret_name(name: &str) -> bool {
     let words = words(name);
+    // A name that is one of these words alone: docker's `auth` (base64 of
+    // user:password), `pass`, `pwd`, `credentials`.
+    if let [only] = words.as_slice()
+        && SECRET_ALONE.contains(&only.as_str())
+    {
+        return true;
+    }
     match words.as_slice() {
-        [.., last] if SECRET_WORDS.contains(&last.as_str()) => true,
+        // `registrytoken`, `clientsecret`, `password2`: the word ends the name.
+        [.., last]
+            if SECRET_WORDS.iter().any(|w| {
+                last.trim_end_matches(|c: char| c.is_ascii_digit())
+                    .ends_with(w)
+            }) =>
+        {
+            true
+        }
         [.., key, data] if key == "key" && data == "data" => true,
         [.., kind, key] => key == "key" && SECRET_KEY_KINDS.contains(&kind.as_str()),
         _ => false,
     }
 }
+
+const SECRET_ALONE: &[&str] = &[
+    "auth",
+    "pass",
+    "pwd",
+    "credential",
+    "credentials",
+    "identitytoken",
+];
 
 const SECRET_WORDS: &[&str] = &[
     "password",
@@ -62,10 +86,21 @@ fn words(name: &str) -> Vec<String> {
 }
 
 /// Whether a value is secret material whatever its name: PEM blocks (keys,
-/// certificates), base64 of PEM (kubeconfig `*-data`) and JSON Web Tokens.
+/// certificates), base64 of PEM (kubeconfig `*-data`), JSON Web Tokens and
+/// URLs with a password (`postgres://user:password@db`).
 pub fn is_secret_value(value: &str) -> bool {
     let v = value.trim();
-    v.contains("-----BEGIN") || v.starts_with("LS0tLS1CRUdJTi") || is_jwt(v)
+    v.contains("-----BEGIN") || v.starts_with("LS0tLS1CRUdJTi") || is_jwt(v) || has_url_password(v)
+}
+
+/// `scheme://user:password@host`: a URL carrying its credentials.
+fn has_url_password(v: &str) -> bool {
+    v.split("://").skip(1).any(|rest| {
+        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+        authority
+            .rsplit_once('@')
+            .is_some_and(|(userinfo, _)| userinfo.contains(':'))
+    })
 }
 
 /// `header.payload.signature`, base64url, the header a JSON object (`eyJ`).
@@ -84,13 +119,27 @@ fn is_jwt(v: &str) -> bool {
 pub fn redact(value: &mut Value) {
     match value {
         Value::Object(map) => {
+            // `{name: DB_PASSWORD, value: …}`: an environment entry of a manifest.
+            let named_secret = map
+                .get("name")
+                .and_then(Value::as_str)
+                .is_some_and(is_secret_name);
             for (key, v) in map.iter_mut() {
-                if is_secret_name(key) && !v.is_null() {
+                let secret = is_secret_name(key) || (named_secret && key == "value");
+                if secret && !v.is_null() {
                     *v = Value::String(WITHHELD.into());
                 } else {
                     redact(v);
                 }
             }
+        }
+        // A command line in a manifest is redacted as a live one is.
+        Value::Array(items) if items.iter().all(Value::is_string) && !items.is_empty() => {
+            let args: Vec<String> = items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect();
+            *items = redact_args(&args).into_iter().map(Value::String).collect();
         }
         Value::Array(items) => items.iter_mut().for_each(redact),
         Value::String(s) if is_secret_value(s) => *s = WITHHELD.into(),
@@ -104,7 +153,8 @@ pub fn redact_args(args: &[String]) -> Vec<String> {
     let mut out = Vec::with_capacity(args.len());
     let mut hide_next = false;
     for arg in args {
-        if std::mem::take(&mut hide_next) && !arg.starts_with('-') {
+        // The value of a secret flag, whatever it looks like.
+        if std::mem::take(&mut hide_next) {
             out.push(WITHHELD.to_owned());
             continue;
         }
@@ -220,8 +270,45 @@ mod tests {
                 "--token-auth-file=/etc/tokens.csv".into(),
                 "--anonymous-auth=false".into(),
                 "--password".into(),
-                "--verbose".into(),
+                WITHHELD.into(),
             ]
         );
+    }
+
+    #[test]
+    fn more_ways_a_secret_hides() {
+        for secret in [
+            "auth",
+            "pwd",
+            "password2",
+            "registrytoken",
+            "clientsecret",
+            "identitytoken",
+        ] {
+            assert!(is_secret_name(secret), "{secret}");
+        }
+        for plain in [
+            "--anonymous-auth",
+            "--use-service-account-credentials",
+            "authorization-mode",
+        ] {
+            assert!(!is_secret_name(plain), "{plain}");
+        }
+        assert!(is_secret_value("postgres://k3s:hunter2@db:5432/k3s"));
+        assert!(is_secret_value(
+            "--datastore-endpoint=mysql://u:p@tcp(db:3306)/k3s"
+        ));
+        assert!(!is_secret_value("https://10.0.0.1:6443/api"));
+        assert!(!is_secret_value("unix:///run/containerd/containerd.sock"));
+        let mut manifest = json!({"spec": {"containers": [{
+            "command": ["kube-apiserver", "--token-auth-file=/etc/t.csv", "--etcd-password=x1"],
+            "env": [{"name": "DB_PASSWORD", "value": "hunter2"}, {"name": "MODE", "value": "on"}]
+        }]}});
+        redact(&mut manifest);
+        let c = &manifest["spec"]["containers"][0];
+        assert_eq!(c["command"][1], "--token-auth-file=/etc/t.csv");
+        assert_eq!(c["command"][2], format!("--etcd-password={WITHHELD}"));
+        assert_eq!(c["env"][0]["value"], WITHHELD);
+        assert_eq!(c["env"][1]["value"], "on");
     }
 }

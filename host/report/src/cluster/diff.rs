@@ -275,10 +275,11 @@ fn state(s: Option<State>) -> &'static str {
 }
 
 pub fn render_text(d: &Diff) -> String {
-    let benchmarks = match &d.old_benchmark {
+    // Names from report files: shown, never obeyed.
+    let benchmarks = crate::output::printable(&match &d.old_benchmark {
         Some(old) => format!("{old} -> {}", d.benchmark),
         None => d.benchmark.clone(),
-    };
+    });
     let mut out = format!(
         "{}: {} new failures, {} fixed, {} changed, {} unchanged\n",
         benchmarks,
