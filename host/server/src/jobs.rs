@@ -240,3 +240,99 @@ impl Service {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ScanConfig;
+    use crate::schedule::Schedule;
+    use chrono::{DateTime, Utc};
+    use std::sync::Mutex;
+    use std::time::Duration;
+
+    /// A clock the test moves.
+    struct TestClock(Mutex<DateTime<Utc>>);
+
+    impl Clock for TestClock {
+        fn now(&self) -> DateTime<Utc> {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    fn service(dir: &std::path::Path, clock: Arc<TestClock>) -> Service {
+        let scan = ScanConfig {
+            name: "hourly".into(),
+            benchmark: "cis-1.8".into(),
+            profile: None,
+            skip: Vec::new(),
+            schedule: Some(Schedule::parse("@hourly").unwrap()),
+            retention: 3,
+            deadline: Duration::from_secs(600),
+            start_delay: Duration::ZERO,
+            tries: 2,
+            options: Default::default(),
+        };
+        Service {
+            config: Config {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                data_dir: dir.to_path_buf(),
+                tokens: Vec::new(),
+                scans: vec![scan],
+                max_active_jobs: 5,
+                agent_timeout: Duration::from_secs(120),
+            },
+            store: Store::open(&dir.join("kubecis.db")).unwrap(),
+            clock,
+            work_ready: tokio::sync::Notify::new(),
+        }
+    }
+
+    #[test]
+    fn schedules_run_once_per_due_slot_and_jobs_retry_then_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let at = |t: &str| DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc);
+        let clock = Arc::new(TestClock(Mutex::new(at("2026-12-01T10:30:00Z"))));
+        let s = service(dir.path(), clock.clone());
+        s.seen(&Registration {
+            node: "cp-1".into(),
+            node_types: Vec::new(),
+            kubernetes_version: None,
+            distribution: "kubeadm".into(),
+            agent_version: "test".into(),
+        })
+        .unwrap();
+        s.tick().unwrap();
+        assert!(
+            s.store.jobs(None, None, 10).unwrap().is_empty(),
+            "first seen: no run"
+        );
+        // Down for three hours and a bit: one run, for the latest slot.
+        *clock.0.lock().unwrap() = at("2026-12-01T13:40:00Z");
+        s.store.seen_agent("cp-1", "{}", s.now()).unwrap();
+        s.tick().unwrap();
+        s.tick().unwrap();
+        let jobs = s.store.jobs(None, None, 10).unwrap();
+        assert_eq!(jobs.len(), 1, "{jobs:?}");
+        assert_eq!(jobs[0].trigger, "scheduled");
+        assert_eq!(jobs[0].expected, ["cp-1"]);
+        // Keep the agent alive, then pass the deadline: no node answered, so a second try.
+        *clock.0.lock().unwrap() = at("2026-12-01T13:51:00Z");
+        s.store.seen_agent("cp-1", "{}", s.now()).unwrap();
+        s.tick().unwrap();
+        let job = s.store.job(jobs[0].id).unwrap().unwrap();
+        assert_eq!((job.state.as_str(), job.attempt), (store::ACTIVE, 2));
+        *clock.0.lock().unwrap() = at("2026-12-01T13:59:59Z");
+        s.tick().unwrap();
+        // Past the second deadline: failed, saying why; and the 14:00 slot ran.
+        *clock.0.lock().unwrap() = at("2026-12-01T14:02:00Z");
+        s.tick().unwrap();
+        let job = s.store.job(jobs[0].id).unwrap().unwrap();
+        assert_eq!(job.state, store::FAILED);
+        assert!(
+            job.reason.contains("no node reported in 2 tries"),
+            "{}",
+            job.reason
+        );
+        assert_eq!(s.store.jobs(None, None, 10).unwrap().len(), 2);
+    }
+}
