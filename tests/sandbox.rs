@@ -573,6 +573,14 @@ fn a_merged_usr_node_is_judged() {
     }
 }
 
+/// `kubecis scan --benchmark cis-1.8 --check IDS --format json` of a fixture.
+fn scan_json(node: &Materialised, ids: &str) -> (i32, String, String) {
+    support::scan_fixture(
+        node,
+        &["--benchmark", "cis-1.8", "--check", ids, "--format", "json"],
+    )
+}
+
 /// Writes a one-item bundle `name` under `dir` with these grants.
 fn bundle_with_grants(dir: &std::path::Path, name: &str, grants: &str) {
     let item = format!(
@@ -759,17 +767,7 @@ fn an_alias_bomb_on_the_node_is_refused() {
         ));
     }
     std::fs::write(node.root().join("var/lib/kubelet/config.yaml"), bomb).unwrap();
-    let (code, out, err) = support::scan_fixture(
-        &node,
-        &[
-            "--benchmark",
-            "cis-1.8",
-            "--check",
-            "4.2.1",
-            "--format",
-            "json",
-        ],
-    );
+    let (code, out, err) = scan_json(&node, "4.2.1");
     assert_eq!(code, 3, "judged nothing: {err}");
     let report: Report = serde_json::from_str(&out).unwrap();
     let r = report.result("4.2.1").unwrap();
@@ -780,17 +778,7 @@ fn an_alias_bomb_on_the_node_is_refused() {
 #[test]
 fn a_report_names_the_bundle_that_judged() {
     let node = Materialised::new("kubeadm-control-plane");
-    let (code, out, err) = support::scan_fixture(
-        &node,
-        &[
-            "--benchmark",
-            "cis-1.8",
-            "--check",
-            "4.2.1",
-            "--format",
-            "json",
-        ],
-    );
+    let (code, out, err) = scan_json(&node, "4.2.1");
     assert_eq!(code, 0, "{err}");
     let report: Report = serde_json::from_str(&out).unwrap();
     assert_eq!(report.bundle_origin, "built-in");
