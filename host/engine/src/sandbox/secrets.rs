@@ -11,6 +11,22 @@ pub const WITHHELD: &str = "(withheld: secret)";
 /// `token`, `client-key-data`, `ETCD_PASSWORD`, `bearerToken`, `privateKey`, but not
 /// `token-auth-file` or `tls-private-key-file` (paths, not secrets).
 pub fn is_secret_name(name: &str) -> bool {
+    // Most names hold none of the telling fragments: skip splitting them.
+    let lower = name.to_ascii_lowercase();
+    if ![
+        "pass",
+        "pwd",
+        "secret",
+        "token",
+        "key",
+        "auth",
+        "credential",
+    ]
+    .iter()
+    .any(|f| lower.contains(f))
+    {
+        return false;
+    }
     let words = words(name);
     // A name that is one of these words alone: docker's `auth` (base64 of
     // user:password), `pass`, `pwd`, `credentials`.
@@ -105,10 +121,9 @@ fn has_url_password(v: &str) -> bool {
 
 /// `header.payload.signature`, base64url, the header a JSON object (`eyJ`).
 fn is_jwt(v: &str) -> bool {
-    let parts: Vec<&str> = v.split('.').collect();
-    parts.len() == 3
-        && v.starts_with("eyJ")
-        && parts.iter().all(|p| {
+    v.starts_with("eyJ")
+        && v.split('.').count() == 3
+        && v.split('.').all(|p| {
             p.len() >= 4
                 && p.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
