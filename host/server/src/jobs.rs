@@ -34,6 +34,12 @@ pub struct Service {
     pub clock: Arc<dyn Clock>,
     /// Woken when work may be waiting for agents.
     pub work_ready: tokio::sync::Notify,
+    /// Active jobs' reports composed as they arrive, so a job of thousands
+    /// of nodes is ready moments after its last upload. Rebuilt from the
+    /// store when missing (after a restart).
+    pub composing: std::sync::Mutex<std::collections::HashMap<i64, Composer>>,
+    /// One job ends at a time: two last uploads at once must not both end it.
+    pub finishing: std::sync::Mutex<()>,
 }
 
 impl Service {
@@ -100,7 +106,10 @@ impl Service {
     /// A node's report for a job: validated, stored once, and the job
     /// completed when it was the last one awaited.
     pub fn upload(&self, job: i64, node: &str, body: &[u8]) -> Result<(), JobError> {
-        let row = self.store.job(job)?.ok_or(JobError::UnknownJob(job))?;
+        let row = self
+            .store
+            .job_progress(job)?
+            .ok_or(JobError::UnknownJob(job))?;
         let report: Report =
             serde_json::from_slice(body).map_err(|e| JobError::BadReport(e.to_string()))?;
         if report.schema != SCHEMA {
@@ -137,24 +146,63 @@ impl Service {
                 node: node.to_owned(),
             });
         }
-        if let Some(row) = self.store.job(job)?
-            && row.state == store::ACTIVE
-            && row.expected.iter().all(|n| row.reported.contains(n))
+        self.fold(job, node, canonical.as_bytes(), &work.scan);
+        if let Some(p) = self.store.job_progress(job)?
+            && p.state == store::ACTIVE
+            && p.reported >= p.expected
+            && let Some(row) = self.store.job(job)?
         {
             self.complete(&row)?;
         }
         Ok(())
     }
 
+    /// Adds a stored node report to its job's composition in progress.
+    fn fold(&self, job: i64, node: &str, report: &[u8], scan: &str) {
+        let mut composing = self.composing.lock().unwrap_or_else(|p| p.into_inner());
+        let composer = composing.entry(job).or_insert_with(|| {
+            let options = self.config.scan(scan).map(|s| s.options.clone());
+            Composer::new(options.unwrap_or_default())
+        });
+        // A report that cannot be added here is composed from the store at the end.
+        if add_node_report(report, &format!("node {node}"), composer).is_err() {
+            composing.remove(&job);
+        }
+    }
+
     /// Composes a job's node reports into its cluster report and ends it.
     fn complete(&self, job: &JobRow) -> Result<(), JobError> {
+        let _one = self.finishing.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(job) = self.store.job(job.id)?.filter(|j| j.state == store::ACTIVE) else {
+            return Ok(());
+        };
+        let job = &job;
         let scan = self.config.scan(&job.scan);
-        let options = scan.map(|s| s.options.clone()).unwrap_or_default();
-        let mut composer = Composer::new(options);
-        for (node, text) in self.store.node_reports(job.id)? {
-            add_node_report(text.as_bytes(), &format!("node {node}"), &mut composer)
-                .map_err(|e| JobError::BadReport(e.to_string()))?;
-        }
+        let kept = self
+            .composing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&job.id)
+            .filter(|c| c.node_count() == job.reported.len());
+        let composer = match kept {
+            Some(c) => c,
+            None => {
+                // After a restart (or a report the fold refused): from the store, one at a time.
+                let options = scan.map(|s| s.options.clone()).unwrap_or_default();
+                let mut composer = Composer::new(options);
+                let mut failed = None;
+                self.store.each_node_report(job.id, |node, text| {
+                    let source = format!("node {node}");
+                    if let Err(e) = add_node_report(text.as_bytes(), &source, &mut composer) {
+                        failed.get_or_insert(e.to_string());
+                    }
+                })?;
+                if let Some(e) = failed {
+                    return Err(JobError::BadReport(e));
+                }
+                composer
+            }
+        };
         let composed = composer.finish();
         let missing: Vec<String> = job
             .expected
@@ -284,6 +332,8 @@ mod tests {
             store: Store::open(&dir.join("kubecis.db")).unwrap(),
             clock,
             work_ready: tokio::sync::Notify::new(),
+            composing: Default::default(),
+            finishing: Default::default(),
         }
     }
 

@@ -54,6 +54,8 @@ pub async fn serve(
         store,
         clock,
         work_ready: tokio::sync::Notify::new(),
+        composing: Default::default(),
+        finishing: Default::default(),
     });
     let ticking = service.clone();
     tokio::spawn(async move {

@@ -1,7 +1,8 @@
 //! The server's state in one SQLite file: agents, jobs, node reports and
-//! composed cluster reports. WAL with full sync: a write acknowledged to an
-//! agent or a user is on disk, and a `kill -9` at any moment leaves the
-//! file consistent (each change is one transaction).
+//! composed cluster reports. WAL, each change one transaction: a write
+//! acknowledged to an agent or a user survives the server being killed at
+//! any moment (`synchronous=NORMAL` in WAL mode syncs at checkpoints, so
+//! only a power loss may take back the last moments' writes).
 
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
@@ -101,6 +102,14 @@ pub struct ReportRow {
     pub missing: Vec<String>,
 }
 
+/// Where a job stands, cheaply.
+pub struct Progress {
+    pub state: String,
+    pub work: String,
+    pub expected: i64,
+    pub reported: i64,
+}
+
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Mutex<Connection>>,
@@ -114,7 +123,7 @@ impl Store {
         };
         let mut db = Connection::open(path).map_err(|e| open_error(e.to_string()))?;
         db.pragma_update(None, "journal_mode", "WAL")?;
-        db.pragma_update(None, "synchronous", "FULL")?;
+        db.pragma_update(None, "synchronous", "NORMAL")?;
         db.pragma_update(None, "foreign_keys", "ON")?;
         db.busy_timeout(std::time::Duration::from_secs(5))?;
         let done: usize = db.pragma_query_value(None, "user_version", |r| r.get(0))?;
@@ -277,16 +286,14 @@ impl Store {
     ) -> Result<bool, StoreError> {
         self.with(|db| {
             let tx = db.transaction()?;
-            let row: Option<(String, String)> = tx
-                .query_row("SELECT state, expected FROM jobs WHERE id = ?1", [job], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })
-                .optional()?;
-            let Some((state, expected)) = row else {
-                return Ok(false);
-            };
-            let expected: Vec<String> = serde_json::from_str(&expected).unwrap_or_default();
-            if state != ACTIVE || !expected.iter().any(|n| n == node) {
+            // Membership in SQLite's JSON, not by parsing thousands of names per upload.
+            let expected: bool = tx.query_row(
+                "SELECT EXISTS (SELECT 1 FROM jobs, json_each(jobs.expected)
+                 WHERE jobs.id = ?1 AND jobs.state = ?2 AND json_each.value = ?3)",
+                params![job, ACTIVE, node],
+                |r| r.get(0),
+            )?;
+            if !expected {
                 return Ok(false);
             }
             tx.execute(
@@ -298,12 +305,43 @@ impl Store {
         })
     }
 
-    pub fn node_reports(&self, job: i64) -> Result<Vec<(String, String)>, StoreError> {
+    /// Each node report of a job, one at a time (thousands would not fit at once).
+    pub fn each_node_report(
+        &self,
+        job: i64,
+        mut each: impl FnMut(&str, &str),
+    ) -> Result<(), StoreError> {
         self.with(|db| {
             let mut q =
                 db.prepare("SELECT node, report FROM node_reports WHERE job = ?1 ORDER BY node")?;
-            let rows = q.query_map([job], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            rows.collect()
+            let mut rows = q.query([job])?;
+            while let Some(row) = rows.next()? {
+                let node: String = row.get(0)?;
+                let report: String = row.get(1)?;
+                each(&node, &report);
+            }
+            Ok(())
+        })
+    }
+
+    /// A job's state, work, and how many nodes it expects and has heard from.
+    pub fn job_progress(&self, job: i64) -> Result<Option<Progress>, StoreError> {
+        self.with(|db| {
+            db.query_row(
+                "SELECT state, work, json_array_length(expected),
+                        (SELECT COUNT(*) FROM node_reports WHERE job = jobs.id)
+                 FROM jobs WHERE id = ?1",
+                [job],
+                |r| {
+                    Ok(Progress {
+                        state: r.get(0)?,
+                        work: r.get(1)?,
+                        expected: r.get(2)?,
+                        reported: r.get(3)?,
+                    })
+                },
+            )
+            .optional()
         })
     }
 

@@ -103,6 +103,11 @@ fn twice(node: &str, benchmark: &str, first: &str, second: &str) -> NodeTwice {
 }
 
 impl Composer {
+    /// Nodes added so far, over every benchmark.
+    pub fn node_count(&self) -> usize {
+        self.groups.values().map(|g| g.nodes.len()).sum()
+    }
+
     pub fn new(options: ReportOptions) -> Composer {
         Composer {
             options,
