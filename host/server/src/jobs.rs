@@ -203,6 +203,8 @@ impl Service {
                 composer
             }
         };
+        let mut composer = composer;
+        composer.sort_nodes_by_name();
         let composed = composer.finish();
         let missing: Vec<String> = job
             .expected

@@ -140,7 +140,12 @@ pub fn add_node_report(
         .results
         .into_iter()
         .map(|r| {
-            let remediation = if composer.wants_remediation(&benchmark, profile.as_deref(), &r.id) {
+            let remediation = if composer.wants_remediation(
+                &benchmark,
+                profile.as_deref(),
+                &r.id,
+                &report.node.name,
+            ) {
                 Some(
                     serde_json::from_str::<String>(r.remediation.get())
                         .map_err(|e| fail(e.to_string()))?,

@@ -75,6 +75,9 @@ struct ItemAcc {
     node_type: NodeType,
     scored: bool,
     remediation: String,
+    /// The node whose report gave the remediation: the first by name, so
+    /// the composition does not depend on the order reports came in.
+    remediation_from: String,
     /// (node index, state, actual, reason)
     seen: Vec<(u32, State, Box<str>, Box<str>)>,
 }
@@ -93,6 +96,11 @@ pub struct NodeTwice {
     pub second: String,
 }
 
+/// Whether node `a` comes before node `b` as people sort names.
+fn before(a: &str, b: &str) -> bool {
+    kubecis_model::natural_key(a) < kubecis_model::natural_key(b)
+}
+
 fn twice(node: &str, benchmark: &str, first: &str, second: &str) -> NodeTwice {
     NodeTwice {
         node: node.to_owned(),
@@ -103,6 +111,26 @@ fn twice(node: &str, benchmark: &str, first: &str, second: &str) -> NodeTwice {
 }
 
 impl Composer {
+    /// Orders each group's nodes by name (as people sort them), so that what
+    /// is composed does not depend on the order reports arrived in.
+    pub fn sort_nodes_by_name(&mut self) {
+        for g in self.groups.values_mut() {
+            let mut order: Vec<usize> = (0..g.nodes.len()).collect();
+            order.sort_by_key(|&i| kubecis_model::natural_key(&g.nodes[i].name));
+            let mut moved_to = vec![0u32; order.len()];
+            for (new, &old) in order.iter().enumerate() {
+                moved_to[old] = new as u32;
+            }
+            g.nodes = order.iter().map(|&i| g.nodes[i].clone()).collect();
+            for item in &mut g.items {
+                for seen in &mut item.seen {
+                    seen.0 = moved_to[seen.0 as usize];
+                }
+                item.seen.sort_by_key(|s| s.0);
+            }
+        }
+    }
+
     /// Nodes added so far, over every benchmark.
     pub fn node_count(&self) -> usize {
         self.groups.values().map(|g| g.nodes.len()).sum()
@@ -115,11 +143,19 @@ impl Composer {
         }
     }
 
-    /// Whether a remediation is still needed for this item (the first node brings it).
-    pub fn wants_remediation(&self, benchmark: &str, profile: Option<&str>, id: &str) -> bool {
+    /// Whether this node's remediation for the item is wanted: the item is
+    /// new, or the node comes before the one that gave it, by name.
+    pub fn wants_remediation(
+        &self,
+        benchmark: &str,
+        profile: Option<&str>,
+        id: &str,
+        node: &str,
+    ) -> bool {
         self.groups
             .get(&(benchmark.to_owned(), profile.map(str::to_owned)))
-            .is_none_or(|g| !g.index.contains_key(id))
+            .and_then(|g| g.index.get(id).map(|i| &g.items[*i]))
+            .is_none_or(|item| before(node, &item.remediation_from))
     }
 
     pub fn add(&mut self, node: NodeInput) -> Result<(), NodeTwice> {
@@ -154,8 +190,7 @@ impl Composer {
                 State::Warn | State::Error => acc.unknown += 1,
                 State::Skip | State::NotApplicable => {}
             }
-            let i = match group.index.get(&r.id) {
-                Some(i) => *i,
+            let i = match group.index.get(&r.id).copied() {
                 None => {
                     group.index.insert(r.id.clone(), group.items.len());
                     group.items.push(ItemAcc {
@@ -164,9 +199,20 @@ impl Composer {
                         node_type: r.node_type,
                         scored: r.scored,
                         remediation: r.remediation.unwrap_or_default(),
+                        remediation_from: acc.name.clone(),
                         seen: Vec::new(),
                     });
                     group.items.len() - 1
+                }
+                Some(i) => {
+                    let item = &mut group.items[i];
+                    if let Some(remediation) = r.remediation
+                        && before(&acc.name, &item.remediation_from)
+                    {
+                        item.remediation = remediation;
+                        item.remediation_from = acc.name.clone();
+                    }
+                    i
                 }
             };
             group.items[i]
@@ -196,7 +242,14 @@ impl Composer {
                     seen.0 += offset;
                 }
                 match ours.index.get(&item.id) {
-                    Some(i) => ours.items[*i].seen.extend(item.seen),
+                    Some(i) => {
+                        let mine = &mut ours.items[*i];
+                        if before(&item.remediation_from, &mine.remediation_from) {
+                            mine.remediation = item.remediation;
+                            mine.remediation_from = item.remediation_from;
+                        }
+                        mine.seen.extend(item.seen)
+                    }
                     None => {
                         ours.index.insert(item.id.clone(), ours.items.len());
                         ours.items.push(item);
@@ -243,10 +296,19 @@ fn finish_group(
                 })
                 .map(|(i, _)| i as u32)
                 .collect();
+            // Membership by node index: thousands of nodes, no quadratic scans.
+            let mut is_expected = vec![false; names.len()];
+            for n in &expected {
+                is_expected[*n as usize] = true;
+            }
+            let mut is_seen = vec![false; names.len()];
+            for s in &item.seen {
+                is_seen[s.0 as usize] = true;
+            }
             let on_expected: Vec<&(u32, State, Box<str>, Box<str>)> = item
                 .seen
                 .iter()
-                .filter(|(n, ..)| expected.contains(n))
+                .filter(|(n, ..)| is_expected[*n as usize])
                 .collect();
             let state = match on_expected.split_first() {
                 None => ClusterState::NotApplicable,
@@ -262,7 +324,7 @@ fn finish_group(
             };
             let missing = expected
                 .iter()
-                .filter(|n| !item.seen.iter().any(|s| s.0 == **n))
+                .filter(|n| !is_seen[**n as usize])
                 .map(|n| names[*n as usize].to_owned())
                 .collect();
             ClusterItem {
