@@ -120,7 +120,12 @@ pub fn run_reports(args: &RemoteArgs<ReportsCommand>) -> Result<ExitCode> {
                 query(&[("format", Some(format)), ("csv", Some(csv))])
             );
             let body = c.get(&path)?.ok(&format!("getting report {job}"))?;
-            output.emit(&body)?;
+            // The server's text comes from nodes: escaped for a terminal, kept as is in a file.
+            if output.is_stdout() {
+                output.emit(&kubecis_report::output::printable_lines(&body))?;
+            } else {
+                output.emit(&body)?;
+            }
             Ok(ExitCode::SUCCESS)
         }
         ReportsCommand::Delete { server, job } => {

@@ -92,13 +92,10 @@ impl Service {
 
     /// The next scan this node's agent should run, if any.
     pub fn work_for(&self, node: &str) -> Result<Option<Work>, StoreError> {
-        let jobs = self.store.jobs(None, Some(store::ACTIVE), 10_000)?;
-        let job = jobs.into_iter().rev().find(|j| {
-            j.expected.iter().any(|n| n == node) && !j.reported.iter().any(|n| n == node)
-        });
-        Ok(job.and_then(|j| {
-            let mut work: Work = serde_json::from_str(&j.work).ok()?;
-            work.job = j.id;
+        // Asked by every agent every poll: one query, not every active job's rows.
+        Ok(self.store.work_for(node)?.and_then(|(id, work)| {
+            let mut work: Work = serde_json::from_str(&work).ok()?;
+            work.job = id;
             Some(work)
         }))
     }

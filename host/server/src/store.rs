@@ -324,6 +324,22 @@ impl Store {
         })
     }
 
+    /// The oldest active job that expects this node and has no report from
+    /// it: (job, work).
+    pub fn work_for(&self, node: &str) -> Result<Option<(i64, String)>, StoreError> {
+        self.with(|db| {
+            db.query_row(
+                "SELECT jobs.id, jobs.work FROM jobs, json_each(jobs.expected)
+                 WHERE jobs.state = ?1 AND json_each.value = ?2
+                   AND NOT EXISTS (SELECT 1 FROM node_reports r WHERE r.job = jobs.id AND r.node = ?2)
+                 ORDER BY jobs.id LIMIT 1",
+                params![ACTIVE, node],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()
+        })
+    }
+
     /// A job's state, work, and how many nodes it expects and has heard from.
     pub fn job_progress(&self, job: i64) -> Result<Option<Progress>, StoreError> {
         self.with(|db| {

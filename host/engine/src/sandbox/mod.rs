@@ -323,30 +323,9 @@ impl Sandbox {
         self.pres.contains_key(sha256)
     }
 
-    /// Run one check in a fresh instance. Whatever goes wrong becomes an
-    /// `error` outcome for this check alone.
-    pub fn run(
-        &self,
-        component: &str,
-        digest: &str,
-        settings: &str,
-        grant: Grant,
-        node: Arc<Node>,
-        discovery: Arc<Discovery>,
-    ) -> Outcome {
-        let run = CheckRun {
-            component: component.to_owned(),
-            digest: digest.to_owned(),
-            settings: settings.to_owned(),
-            grant,
-        };
-        self.run_all(vec![run], node, discovery)
-            .pop()
-            .unwrap_or_else(|| error("the check did not run".into()))
-    }
-
     /// Run checks one after another, each in a fresh instance, on a thread
-    /// of their own (see `batch`); outcomes in the order of `runs`.
+    /// of their own (see `batch`); outcomes in the order of `runs`. Whatever
+    /// goes wrong becomes an `error` outcome for that check alone.
     pub fn run_all(
         &self,
         runs: Vec<CheckRun>,
