@@ -19,13 +19,14 @@ const VIEWER: &str = "viewer-token-0123456789abcdef";
 const AGENT: &str = "agent-token-0123456789abcdef";
 
 impl Server {
-    /// A server in `dir` (its data kept there across restarts) with these scans (YAML list items).
-    fn start(dir: &Path, scans: &str) -> Server {
+    /// A server in `dir` (its data kept there across restarts); `rest` ends
+    /// its config (its scans, imports).
+    fn start(dir: &Path, rest: &str) -> Server {
         for (name, token) in [("admin", ADMIN), ("viewer", VIEWER), ("agent", AGENT)] {
             std::fs::write(dir.join(format!("{name}.token")), token).unwrap();
         }
         let config = format!(
-            "listen: 127.0.0.1:0\ndataDir: data\nagentTimeout: 60s\ntokens:\n  - {{name: admin, role: admin, tokenFile: admin.token}}\n  - {{name: viewer, role: viewer, tokenFile: viewer.token}}\n  - {{name: agents, role: agent, tokenFile: agent.token}}\nscans:\n{scans}"
+            "listen: 127.0.0.1:0\ndataDir: data\nagentTimeout: 60s\ntokens:\n  - {{name: admin, role: admin, tokenFile: admin.token}}\n  - {{name: viewer, role: viewer, tokenFile: viewer.token}}\n  - {{name: agents, role: agent, tokenFile: agent.token}}\n{rest}"
         );
         std::fs::write(dir.join("serve.yaml"), config).unwrap();
         let mut child = Command::new(support::kubecis_path())
@@ -182,7 +183,7 @@ impl Drop for Agents {
     }
 }
 
-const SCAN: &str = "  - {name: cis, benchmark: cis-1.8, retention: 2, deadline: 60s}\n";
+const SCAN: &str = "scans:\n  - {name: cis, benchmark: cis-1.8, retention: 2, deadline: 60s}\n";
 
 /// Three nodes, three agents, one job: the served Rancher CSV is what
 /// `kubecis report` composes from the same nodes' scans.
@@ -377,7 +378,7 @@ fn missing_nodes_are_named_at_the_deadline() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(
         dir.path(),
-        "  - {name: cis, benchmark: cis-1.8, deadline: 3s, tries: 2}\n",
+        "scans:\n  - {name: cis, benchmark: cis-1.8, deadline: 3s, tries: 2}\n",
     );
     for node in ["worker-1", "worker-2"] {
         let reg = format!(
@@ -442,7 +443,7 @@ fn a_bad_server_config_is_refused_naming_the_problem() {
     for (config, says) in [
         (
             "listen: 127.0.0.1:0\ndataDir: d\ntokens: [{name: a, role: admin, tokenFile: admin.token}]\nscans: [{name: s, schedule: '0 * * *'}]\n",
-            "expected five fields",
+            "has 4 fields; expected five",
         ),
         (
             "listen: 127.0.0.1:0\ndataDir: d\ntokens: [{name: a, role: admin, tokenFile: admin.token}]\nscans: [{name: s, shedule: '@hourly'}]\n",
@@ -466,5 +467,167 @@ fn a_bad_server_config_is_refused_naming_the_problem() {
             err.contains("serve.yaml") && err.contains(says),
             "{says}: {err}"
         );
+    }
+}
+
+/// The fixtures of scans written for Rancher and Calico.
+fn imports_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/serve")
+}
+
+/// A `cluster.yml`, cis-operator objects with Rancher's skip ConfigMap, and
+/// a Calico GlobalReport, imported as they are: each becomes a scan, and
+/// the ConfigMap's skip list reaches the agent that scans.
+#[test]
+fn rancher_and_calico_scans_are_imported_as_they_are() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["cluster.yml", "clusterscans.yaml", "globalreport.yaml"] {
+        std::fs::copy(imports_dir().join(file), dir.path().join(file)).unwrap();
+    }
+    let server = Server::start(
+        dir.path(),
+        "import: [cluster.yml, clusterscans.yaml, globalreport.yaml]\n",
+    );
+    let (status, body) = server.request("GET", "/api/v1/scans", Some(VIEWER), b"");
+    assert_eq!(status, 200, "{body}");
+    let scans: Vec<serde_json::Value> = serde_json::from_str(body.trim()).unwrap();
+    let scan = |name: &str| {
+        scans
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no scan {name}: {body}"))
+            .clone()
+    };
+    let rke = scan("prod-east-scheduled-cluster-scan");
+    assert_eq!(rke["benchmark"], "rke-cis-1.4");
+    assert_eq!(rke["profile"], "rke-cis-1.4-permissive");
+    assert_eq!(rke["schedule"], "0 0 * * *");
+    assert_eq!(rke["retention"], 24, "the seed's retention: 24");
+    assert!(rke["definedIn"].as_str().unwrap().contains("cluster.yml"));
+
+    let nightly = scan("nightly-hardened");
+    assert_eq!(nightly["benchmark"], "rke-cis-1.4");
+    assert_eq!(nightly["profile"], "rke-cis-1.4-hardened");
+    assert_eq!(nightly["skip"], serde_json::json!(["1.1.11", "2.1"]));
+    assert_eq!(nightly["retention"], 5);
+    assert_eq!(nightly["timeZone"], "Europe/Berlin");
+    // 02:30 in Berlin is half past an hour in UTC, winter or summer.
+    assert_eq!(nightly["nextRun"].as_i64().unwrap() % 3600, 1800, "{nightly}");
+
+    let on_demand = scan("on-demand-cis-1-9");
+    assert_eq!(on_demand["benchmark"], "cis-1.9");
+    assert_eq!(on_demand["schedule"], serde_json::Value::Null);
+
+    let calico = scan("daily-cis-results");
+    assert_eq!(calico["benchmark"], "auto");
+    assert_eq!(calico["schedule"], "0 0 * * *");
+    assert_eq!(scans.len(), 4, "{body}");
+
+    let node = Materialised::new("kubeadm-worker");
+    let _agents = Agents(vec![server.agent(&node, "worker-1")]);
+    server.wait_for_agents(&["worker-1"]);
+    let job = server.run("on-demand-cis-1-9");
+    assert_eq!(
+        server.finished(job, Duration::from_secs(60))["state"],
+        "completed"
+    );
+    let (code, report, err) = server.cli(&["reports", "get", &job.to_string()]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let item = report["groups"][0]["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["id"] == "4.2.10")
+        .unwrap_or_else(|| panic!("no 4.2.10: {report}"));
+    assert_eq!(item["state"], "skip", "{item}");
+    assert!(
+        item.to_string().contains("security-scan-cfg"),
+        "the skip names who asked for it: {item}"
+    );
+}
+
+/// What an imported file or a scan gets wrong stops `serve` at start,
+/// naming the file, the line where there is one, and what was expected.
+#[test]
+fn a_bad_import_or_scan_is_refused_naming_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("admin.token"), ADMIN).unwrap();
+    let head = "listen: 127.0.0.1:0\ndataDir: d\ntokens: [{name: a, role: admin, tokenFile: admin.token}]\n";
+    let scan_profile = "apiVersion: cis.cattle.io/v1\nkind: ClusterScanProfile\nmetadata: {name: p}\nspec: {benchmarkVersion: cis-1.9}\n";
+    for (imported, scans, file, says) in [
+        (
+            format!("{scan_profile}---\napiVersion: cis.cattle.io/v1\nkind: ClusterScan\nmetadata: {{name: s}}\nspec:\n  scanProfileName: p\n  scheduledScanConfig: {{cronSchedule: '@hourly', retentionCont: 2}}\n"),
+            "",
+            "imported.yaml",
+            "unknown field `retentionCont`",
+        ),
+        (
+            "apiVersion: cis.cattle.io/v1\nkind: ClusterScan\nmetadata: {name: s}\nspec: {scanProfileName: nowhere}\n".to_owned(),
+            "",
+            "imported.yaml",
+            "scanProfileName nowhere names no ClusterScanProfile",
+        ),
+        (
+            "apiVersion: projectcalico.org/v3\nkind: GlobalReport\nmetadata: {name: r}\nspec: {reportType: inventory, schedule: '@daily'}\n".to_owned(),
+            "",
+            "imported.yaml",
+            "expected cis-benchmark",
+        ),
+        (
+            "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\nspec: {}\n".to_owned(),
+            "",
+            "imported.yaml",
+            "kind Deployment of apiVersion apps/v1 is not one kubecis reads",
+        ),
+        (
+            "cluster_name: c\nscheduled_cluster_scan:\n  enabled: true\n  schedule_config: {cron_schedule: '0 0 * *'}\n".to_owned(),
+            "",
+            "imported.yaml",
+            "line 4",
+        ),
+        (
+            String::new(),
+            "scans: [{name: s, benchmark: cis-1.99}]\n",
+            "serve.yaml",
+            "benchmark cis-1.99 is not one kubecis has",
+        ),
+        (
+            String::new(),
+            "scans: [{name: s, benchmark: cis-1.9, skip: ['9.9.9']}]\n",
+            "serve.yaml",
+            "skip: 9.9.9 is not an item, group or section of cis-1.9",
+        ),
+        (
+            String::new(),
+            "scans: [{name: s, benchmark: cis-1.9, profile: hardened}]\n",
+            "serve.yaml",
+            "hardened",
+        ),
+        (
+            String::new(),
+            "scans: [{name: s, schedule: '@daily', timeZone: Mars/Olympus}]\n",
+            "serve.yaml",
+            "not a time zone",
+        ),
+        (
+            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: security-scan-cfg}\ndata:\n  config.json: '{\"skip\": {\"cis-18\": [\"1.1.1\"]}}'\n".to_owned(),
+            "",
+            "imported.yaml",
+            "names no benchmark",
+        ),
+    ] {
+        std::fs::write(dir.path().join("imported.yaml"), &imported).unwrap();
+        let import = if imported.is_empty() {
+            ""
+        } else {
+            "import: [imported.yaml]\n"
+        };
+        let path = dir.path().join("serve.yaml");
+        std::fs::write(&path, format!("{head}{import}{scans}")).unwrap();
+        let out = kubecis(&["serve", "--config", path.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{imported}{scans}");
+        let err = stderr(&out);
+        assert!(err.contains(file) && err.contains(says), "{says}: {err}");
     }
 }

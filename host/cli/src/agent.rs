@@ -12,6 +12,7 @@ use kubecis_engine::node::discovery::Discovery;
 use kubecis_engine::sandbox::Sandbox;
 use kubecis_engine::scan;
 use kubecis_engine::selection::UserSkip;
+use kubecis_engine::skipconfig::SkipConfig;
 use kubecis_model::agent::{Registration, Work};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -145,6 +146,19 @@ fn scan_for(
             from: format!("scan {}", work.scan),
             typed: false,
         }));
+    let lists = SkipConfig {
+        skip: work.skip_lists.clone(),
+    };
+    prepared.options.selection.user_skips.extend(
+        lists
+            .for_benchmark(&prepared.benchmark)
+            .into_iter()
+            .map(|id| UserSkip {
+                id,
+                from: "skip config security-scan-cfg".to_owned(),
+                typed: false,
+            }),
+    );
     let bundle = prepared.library.get(&prepared.benchmark)?;
     scan::prepare(sandbox, bundle)?;
     Ok(scan::scan(

@@ -13,7 +13,8 @@ pub struct ServeArgs {
 }
 
 pub fn run_serve(args: &ServeArgs) -> Result<ExitCode> {
-    let config = Config::read(&args.config)?;
+    let mut config = Config::read(&args.config)?;
+    config.check_benchmarks(&crate::target::load_library(None, &[])?)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

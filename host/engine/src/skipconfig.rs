@@ -9,8 +9,8 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[error("skip config {file}: {message}")]
 pub struct SkipConfigError {
-    file: String,
-    message: String,
+    pub file: String,
+    pub message: String,
 }
 
 /// Why a skip list's text was refused, and what was expected.

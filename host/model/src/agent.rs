@@ -4,6 +4,7 @@
 
 use crate::NodeType;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// An agent announcing its node (also its heartbeat).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,4 +28,8 @@ pub struct Work {
     pub profile: Option<String>,
     /// Item, group or section ids to skip.
     pub skip: Vec<String>,
+    /// Item ids to skip per benchmark (Rancher's `security-scan-cfg`): the
+    /// node's benchmark is known only once the agent has looked.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub skip_lists: BTreeMap<String, Vec<String>>,
 }

@@ -226,8 +226,12 @@ async fn scans(State(s): State<Arc<Service>>, headers: HeaderMap) -> Api<Respons
                 "profile": c.profile,
                 "skip": c.skip,
                 "schedule": c.schedule.as_ref().map(|s| s.as_str()),
+                "timeZone": c.schedule.as_ref().map(|s| s.zone().name()),
                 "nextRun": c.schedule.as_ref().and_then(|sch| sch.next_after(s.clock.now())).map(|t| t.timestamp()),
                 "retention": c.retention,
+                "deadlineSeconds": c.deadline.as_secs(),
+                "tries": c.tries,
+                "definedIn": c.origin,
             })
         })
         .collect();

@@ -75,6 +75,10 @@ impl Service {
             benchmark: scan.benchmark.clone(),
             profile: scan.profile.clone(),
             skip: scan.skip.clone(),
+            skip_lists: match &self.config.skip_config {
+                Some((_, lists)) => lists.skip.clone(),
+                None => Default::default(),
+            },
         };
         let deadline = now + scan.deadline.as_secs() as i64;
         let work = serde_json::to_string(&work).unwrap_or_default();
@@ -318,6 +322,9 @@ mod tests {
             start_delay: Duration::ZERO,
             tries: 2,
             options: Default::default(),
+            origin: "test".into(),
+            alerts: Default::default(),
+            warn_is_failure: false,
         };
         Service {
             config: Config {
@@ -327,6 +334,7 @@ mod tests {
                 scans: vec![scan],
                 max_active_jobs: 5,
                 agent_timeout: Duration::from_secs(120),
+                skip_config: None,
             },
             store: Store::open(&dir.join("kubecis.db")).unwrap(),
             clock,

@@ -1,8 +1,13 @@
 //! `kubecis serve --config FILE`: where to listen, where to keep data, who
-//! may do what, and the scans. Refused at start, with the file and what was
-//! expected, when anything is unknown or wrong.
+//! may do what, and the scans — its own, and those imported as Rancher or
+//! Calico wrote them ([`import`]). Refused at start, with the file, the
+//! line and what was expected, when anything is unknown or wrong.
 
-use crate::schedule::Schedule;
+mod import;
+
+use crate::schedule::{Schedule, parse_zone};
+use kubecis_engine::bundle::Library;
+use kubecis_engine::skipconfig::SkipConfig;
 use kubecis_report::cluster::ReportOptions;
 use serde::Deserialize;
 use std::collections::BTreeSet;
@@ -30,6 +35,9 @@ struct File {
     tokens: Vec<TokenFile>,
     #[serde(default)]
     scans: Vec<ScanFile>,
+    /// Files of scans written for Rancher or Calico, read as they are.
+    #[serde(default)]
+    import: Vec<PathBuf>,
     /// Jobs that may run at once (Calico's default is 5).
     #[serde(default = "default_active")]
     max_active_jobs: usize,
@@ -64,8 +72,10 @@ struct ScanFile {
     profile: Option<String>,
     #[serde(default)]
     skip: Vec<String>,
-    /// Cron: five fields or `@hourly`-style names, in UTC.
-    schedule: Option<String>,
+    /// Cron: five fields or `@hourly`-style names, in UTC unless `timeZone` says.
+    schedule: Option<Schedule>,
+    /// An IANA time zone the schedule is read in.
+    time_zone: Option<String>,
     /// Reports kept (Rancher's default: 3).
     #[serde(default = "default_retention")]
     retention: usize,
@@ -81,6 +91,42 @@ struct ScanFile {
     /// Calico's `spec.cis` options for the composed report.
     #[serde(default)]
     cis: Option<serde_json::Value>,
+    /// Where the scan was written (set for imported scans).
+    #[serde(skip)]
+    origin: Option<String>,
+    #[serde(skip)]
+    alerts: AlertSwitches,
+    #[serde(skip)]
+    warn_is_failure: bool,
+}
+
+impl ScanFile {
+    /// A scan with the defaults a native entry gets.
+    fn named(name: String, origin: String) -> ScanFile {
+        ScanFile {
+            name,
+            benchmark: auto(),
+            profile: None,
+            skip: Vec::new(),
+            schedule: None,
+            time_zone: None,
+            retention: default_retention(),
+            deadline: default_deadline(),
+            start_delay: Duration::ZERO,
+            tries: default_tries(),
+            cis: None,
+            origin: Some(origin),
+            alerts: AlertSwitches::default(),
+            warn_is_failure: false,
+        }
+    }
+}
+
+/// Rancher's alert switches of a scan (`scanAlertRule`): which runs notify.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlertSwitches {
+    pub on_complete: bool,
+    pub on_failure: bool,
 }
 
 fn auto() -> String {
@@ -105,6 +151,9 @@ pub struct Config {
     pub scans: Vec<ScanConfig>,
     pub max_active_jobs: usize,
     pub agent_timeout: Duration,
+    /// Skip lists per benchmark (Rancher's `security-scan-cfg`), for every
+    /// scan, and the file they came from.
+    pub skip_config: Option<(PathBuf, SkipConfig)>,
 }
 
 #[derive(Clone)]
@@ -133,6 +182,12 @@ pub struct ScanConfig {
     pub start_delay: Duration,
     pub tries: u32,
     pub options: ReportOptions,
+    /// Where it was written: the config file, or an imported file and its kind.
+    pub origin: String,
+    /// Rancher's alert switches, for the notifiers.
+    pub alerts: AlertSwitches,
+    /// Rancher's `scoreWarning: fail`: a `warn` counts as a failure.
+    pub warn_is_failure: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -152,12 +207,24 @@ impl Config {
         let bytes = kubecis_engine::node::read::regular_file(path, 4 << 20)
             .map_err(|e| fail(e.to_string()))?;
         let text = String::from_utf8(bytes).map_err(|_| fail("is not UTF-8 text".into()))?;
-        let raw: File = kubecis_engine::yaml::from_str(&text).map_err(|e| fail(e.0))?;
+        let mut raw: File = kubecis_engine::yaml::from_str(&text).map_err(|e| fail(e.0))?;
         let base = path.parent().unwrap_or(Path::new("."));
-        Config::validate(raw, base).map_err(fail)
+        for scan in &mut raw.scans {
+            scan.origin = Some(file.clone());
+        }
+        let imported = import::read_all(&raw.import, base).map_err(|e| ConfigError {
+            file: e.file,
+            message: e.message,
+        })?;
+        raw.scans.extend(imported.scans);
+        Config::validate(raw, base, imported.skip).map_err(fail)
     }
 
-    fn validate(raw: File, base: &Path) -> Result<Config, String> {
+    fn validate(
+        raw: File,
+        base: &Path,
+        skip_config: Option<(PathBuf, SkipConfig)>,
+    ) -> Result<Config, String> {
         if raw.tokens.is_empty() {
             return Err("tokens: at least one token (an admin's) is needed".into());
         }
@@ -203,12 +270,20 @@ impl Config {
                     s.name
                 ));
             }
-            let schedule = s
-                .schedule
-                .as_deref()
-                .map(Schedule::parse)
-                .transpose()
-                .map_err(|e| format!("scans: {}: schedule {e}", s.name))?;
+            let schedule = match (s.schedule, &s.time_zone) {
+                (Some(schedule), Some(zone)) => Some(
+                    parse_zone(zone)
+                        .and_then(|z| schedule.in_zone(z))
+                        .map_err(|e| format!("scans: {}: timeZone {e}", s.name))?,
+                ),
+                (None, Some(_)) => {
+                    return Err(format!(
+                        "scans: {}: timeZone is given without a schedule",
+                        s.name
+                    ));
+                }
+                (schedule, None) => schedule,
+            };
             if s.retention == 0 {
                 return Err(format!(
                     "scans: {}: retention must keep at least 1 report",
@@ -234,6 +309,9 @@ impl Config {
                 start_delay: s.start_delay,
                 tries: s.tries,
                 options,
+                origin: s.origin.unwrap_or_default(),
+                alerts: s.alerts,
+                warn_is_failure: s.warn_is_failure,
             });
         }
         Ok(Config {
@@ -243,7 +321,86 @@ impl Config {
             scans,
             max_active_jobs: raw.max_active_jobs.max(1),
             agent_timeout: raw.agent_timeout,
+            skip_config,
         })
+    }
+
+    /// Checks every scan's benchmark, profile and skip list against the
+    /// bundles the agents run, so a typo stops `serve` at start rather than
+    /// failing every job. A benchmark named as Rancher names a profile
+    /// (`rke-cis-1.4-permissive`) becomes that bundle and profile.
+    pub fn check_benchmarks(&mut self, library: &Library) -> Result<(), ConfigError> {
+        let bundles = library.bundles().map_err(|e| ConfigError {
+            file: "bundles".into(),
+            message: e.to_string(),
+        })?;
+        if let Some((file, skip)) = &self.skip_config {
+            skip.check_names(library, file).map_err(|e| ConfigError {
+                file: e.file,
+                message: format!("security-scan-cfg: {}", e.message),
+            })?;
+        }
+        let known = || library.names().collect::<Vec<_>>().join(", ");
+        for scan in &mut self.scans {
+            let fail = |message: String| ConfigError {
+                file: scan.origin.clone(),
+                message: format!("scans: {}: {message}", scan.name),
+            };
+            if scan.benchmark.eq_ignore_ascii_case("auto") {
+                if let Some(profile) = &scan.profile {
+                    return Err(fail(format!(
+                        "profile {profile} needs a benchmark; benchmark auto has no profiles"
+                    )));
+                }
+                continue;
+            }
+            let named = bundles
+                .iter()
+                .find(|b| b.benchmark.eq_ignore_ascii_case(&scan.benchmark));
+            let bundle = match named {
+                Some(b) => *b,
+                None => {
+                    let of_profile = bundles.iter().find(|b| {
+                        b.profiles
+                            .iter()
+                            .any(|p| p.name.eq_ignore_ascii_case(&scan.benchmark))
+                    });
+                    match (of_profile, &scan.profile) {
+                        (Some(b), None) => {
+                            scan.profile = Some(scan.benchmark.clone());
+                            scan.benchmark = b.benchmark.clone();
+                            *b
+                        }
+                        _ => {
+                            return Err(fail(format!(
+                                "benchmark {} is not one kubecis has; known: auto, {}",
+                                scan.benchmark,
+                                known()
+                            )));
+                        }
+                    }
+                }
+            };
+            if let Some(profile) = &scan.profile {
+                bundle.profile(profile).map_err(|e| fail(e.to_string()))?;
+            }
+            let ids: BTreeSet<String> = bundle
+                .items()
+                .flat_map(|(s, g, i)| [&s.id, &g.id, &i.id])
+                .map(|id| id.to_ascii_lowercase())
+                .collect();
+            if let Some(id) = scan
+                .skip
+                .iter()
+                .find(|id| !ids.contains(&id.to_ascii_lowercase()))
+            {
+                return Err(fail(format!(
+                    "skip: {id} is not an item, group or section of {}",
+                    bundle.benchmark
+                )));
+            }
+        }
+        Ok(())
     }
 
     pub fn scan(&self, name: &str) -> Option<&ScanConfig> {
