@@ -57,17 +57,37 @@ impl Server {
 
     /// An agent process scanning `node` as `name`.
     fn agent(&self, node: &Materialised, name: &str) -> Child {
-        Command::new(support::kubecis_path())
+        self.agent_command(node, name)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap()
+    }
+
+    fn agent_command(&self, node: &Materialised, name: &str) -> Command {
+        let mut command = Command::new(support::kubecis_path());
+        command
             .args(["agent", "--server", &self.url, "--token-file"])
             .arg(self.token_file("agent"))
             .arg("--root")
             .arg(node.root())
             .args(["--node-name", name, "--poll-seconds", "2", "--cache-dir"])
             .arg(node.cache())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap()
+            .stdout(Stdio::null());
+        command
+    }
+
+    /// Registers a node as its agent would, without running one.
+    fn register(&self, node: &str) {
+        let reg = format!(
+            r#"{{"node":"{node}","nodeTypes":["node"],"kubernetesVersion":"1.26.9","distribution":"kubeadm","agentVersion":"test"}}"#
+        );
+        let (status, body) = self.request(
+            "POST",
+            "/api/v1/agents/register",
+            Some(AGENT),
+            reg.as_bytes(),
+        );
+        assert_eq!(status, 204, "{body}");
     }
 
     /// `kubecis <args> --server URL --token-file admin.token`.
@@ -85,34 +105,7 @@ impl Server {
 
     /// A raw request: (status, body).
     fn request(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
-        let address = self.url.trim_start_matches("http://");
-        let mut stream = std::net::TcpStream::connect(address).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let auth = token
-            .map(|t| format!("Authorization: Bearer {t}\r\n"))
-            .unwrap_or_default();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            body.len()
-        );
-        stream.write_all(head.as_bytes()).unwrap();
-        // A server may answer before it has read a refused body.
-        let _ = stream.write_all(body);
-        let mut answer = Vec::new();
-        let _ = stream.read_to_end(&mut answer);
-        let text = String::from_utf8_lossy(&answer).into_owned();
-        let status = text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or(0);
-        let body = text
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
+        http(&self.url, method, path, token, body).expect("the server answers")
     }
 
     fn jobs(&self) -> Vec<serde_json::Value> {
@@ -170,6 +163,43 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// One HTTP/1.1 request to `url`: (status, body), or the I/O error of a
+/// server that is gone.
+fn http(
+    url: &str,
+    method: &str,
+    path: &str,
+    token: Option<&str>,
+    body: &[u8],
+) -> std::io::Result<(u16, String)> {
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address)?;
+    stream.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let auth = token
+        .map(|t| format!("Authorization: Bearer {t}\r\n"))
+        .unwrap_or_default();
+    let head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes())?;
+    // A server may answer before it has read a refused body.
+    let _ = stream.write_all(body);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no HTTP status in the answer"))?;
+    let body = text
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    Ok((status, body))
 }
 
 struct Agents(Vec<Child>);
@@ -366,8 +396,28 @@ fn a_killed_server_resumes_its_jobs() {
     let active = server.jobs().into_iter().find(|j| j["id"] == job).unwrap();
     assert_eq!(active["state"], "active", "{active}");
     let node = Materialised::new("kubeadm-control-plane");
-    let _agents = Agents(vec![server.agent(&node, "cp-1")]);
+    let agents = Agents(vec![server.agent(&node, "cp-1")]);
     let done = server.finished(job, Duration::from_secs(60));
+    assert_eq!(done["state"], "completed", "{done}");
+    drop(agents);
+
+    // Killed between storing a job's last report and composing it: the
+    // restarted server completes the job at once, not at its deadline.
+    let mut server = server;
+    let job = server.run("cis");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    drop(server);
+    let report = worker_reports(&["cp-1".to_owned()]).remove(0);
+    let db = rusqlite::Connection::open(dir.path().join("data/kubecis.db")).unwrap();
+    db.execute(
+        "INSERT INTO node_reports (job, node, report, received) VALUES (?1, 'cp-1', ?2, 0)",
+        rusqlite::params![job, String::from_utf8(report).unwrap()],
+    )
+    .unwrap();
+    drop(db);
+    let server = Server::start(dir.path(), SCAN);
+    let done = server.finished(job, Duration::from_secs(10));
     assert_eq!(done["state"], "completed", "{done}");
 }
 
@@ -512,7 +562,11 @@ fn rancher_and_calico_scans_are_imported_as_they_are() {
     assert_eq!(nightly["retention"], 5);
     assert_eq!(nightly["timeZone"], "Europe/Berlin");
     // 02:30 in Berlin is half past an hour in UTC, winter or summer.
-    assert_eq!(nightly["nextRun"].as_i64().unwrap() % 3600, 1800, "{nightly}");
+    assert_eq!(
+        nightly["nextRun"].as_i64().unwrap() % 3600,
+        1800,
+        "{nightly}"
+    );
 
     let on_demand = scan("on-demand-cis-1-9");
     assert_eq!(on_demand["benchmark"], "cis-1.9");
@@ -630,4 +684,255 @@ fn a_bad_import_or_scan_is_refused_naming_file_and_line() {
         let err = stderr(&out);
         assert!(err.contains(file) && err.contains(says), "{says}: {err}");
     }
+}
+
+/// A recorded node report of a worker, renamed for each simulated node.
+fn worker_reports(names: &[String]) -> Vec<Vec<u8>> {
+    let node = Materialised::new("kubeadm-worker");
+    let (code, json, err) =
+        support::scan_fixture(&node, &["--format", "json", "--benchmark", "cis-1.8"]);
+    assert!(code == 0 || code == 1, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&json).unwrap();
+    names
+        .iter()
+        .map(|name| {
+            let mut r = report.clone();
+            r["node"]["name"] = serde_json::Value::String(name.clone());
+            serde_json::to_vec(&r).unwrap()
+        })
+        .collect()
+}
+
+fn job_of(server: &Server, id: i64) -> serde_json::Value {
+    server
+        .jobs()
+        .into_iter()
+        .find(|j| j["id"] == id)
+        .unwrap_or_else(|| panic!("no job {id}"))
+}
+
+fn names_in(value: &serde_json::Value) -> Vec<String> {
+    value
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// `kill -9` of `serve` while uploads stream in, then again just as the
+/// last upload arrives (during composition): every acknowledged upload is
+/// still there after each restart, the database passes SQLite's integrity
+/// check, and the job completes with every node.
+#[test]
+fn kill_9_during_uploads_and_composition_loses_nothing_acknowledged() {
+    let dir = tempfile::tempdir().unwrap();
+    let scan = "scans:\n  - {name: cis, benchmark: cis-1.8, deadline: 10m}\n";
+    let mut server = Server::start(dir.path(), scan);
+    let names: Vec<String> = (0..120).map(|i| format!("worker-{i:03}")).collect();
+    for name in &names {
+        server.register(name);
+    }
+    let bodies = worker_reports(&names);
+    let job = server.run("cis");
+
+    // Uploads from one thread; the server is killed once 30 are acknowledged.
+    let acknowledged = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let url = server.url.clone();
+    let uploader = {
+        let (names, bodies, acknowledged) = (names.clone(), bodies.clone(), acknowledged.clone());
+        std::thread::spawn(move || {
+            for (name, body) in names.iter().zip(&bodies) {
+                let path = format!("/api/v1/jobs/{job}/reports/{name}");
+                match http(&url, "PUT", &path, Some(AGENT), body) {
+                    Ok((200 | 204, _)) => acknowledged.lock().unwrap().push(name.clone()),
+                    _ => return,
+                }
+            }
+        })
+    };
+    let started = Instant::now();
+    while acknowledged.lock().unwrap().len() < 30 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "uploads stalled"
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    uploader.join().unwrap();
+    drop(server);
+    let acked = acknowledged.lock().unwrap().clone();
+    assert!(
+        acked.len() < names.len(),
+        "the kill came during the uploads"
+    );
+
+    let server = Server::start(dir.path(), scan);
+    let state = job_of(&server, job);
+    assert_eq!(state["state"], "active", "{state}");
+    let reported = names_in(&state["reported"]);
+    for name in &acked {
+        assert!(
+            reported.contains(name),
+            "{name} was acknowledged, then lost"
+        );
+    }
+    // The rest but one, then the last, and a kill as it arrives.
+    let rest: Vec<usize> = (0..names.len())
+        .filter(|i| !reported.contains(&names[*i]))
+        .collect();
+    let (last, others) = rest.split_last().unwrap();
+    for &i in others {
+        let path = format!("/api/v1/jobs/{job}/reports/{}", names[i]);
+        let (status, body) = server.request("PUT", &path, Some(AGENT), &bodies[i]);
+        assert!(status == 200 || status == 204, "{status} {body}");
+    }
+    let mut server = server;
+    let path = format!("/api/v1/jobs/{job}/reports/{}", names[*last]);
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    let head = format!(
+        "PUT {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {AGENT}\r\nContent-Length: {}\r\n\r\n",
+        bodies[*last].len()
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(&bodies[*last]).unwrap();
+    std::thread::sleep(Duration::from_millis(5));
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    drop(server);
+
+    let db = rusqlite::Connection::open(dir.path().join("data/kubecis.db")).unwrap();
+    let check: String = db
+        .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(check, "ok");
+    drop(db);
+
+    let server = Server::start(dir.path(), scan);
+    if !names_in(&job_of(&server, job)["reported"]).contains(&names[*last]) {
+        // Killed before it was stored: the agent's retry is taken.
+        let (status, body) = server.request("PUT", &path, Some(AGENT), &bodies[*last]);
+        assert!(status == 200 || status == 204, "{status} {body}");
+    }
+    let done = server.finished(job, Duration::from_secs(30));
+    assert_eq!(done["state"], "completed", "{done}");
+    assert_eq!(names_in(&done["reported"]).len(), names.len());
+    let (code, report, err) = server.cli(&["reports", "get", &job.to_string()]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(
+        report["groups"][0]["nodes"].as_array().unwrap().len(),
+        names.len()
+    );
+}
+
+/// An agent killed in the middle of a scan: restarted, it takes the job's
+/// work again and the job completes with its node; killed for good, the
+/// next job completes at its deadline with that node named missing.
+#[test]
+fn an_agent_killed_mid_scan_is_retried_or_named_missing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        "scans:\n  - {name: cis, benchmark: cis-1.8, deadline: 15s}\n",
+    );
+    let workers = [
+        Materialised::new("kubeadm-worker"),
+        Materialised::new("kubeadm-worker"),
+    ];
+    let mut steady = Agents(vec![server.agent(&workers[0], "worker-1")]);
+    // The second agent is killed as soon as it says it is scanning.
+    let kill_when_scanning = || {
+        let mut child = server
+            .agent_command(&workers[1], "worker-2")
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        (child, BufReader::new(stderr).lines())
+    };
+    let (mut doomed, mut said) = kill_when_scanning();
+    server.wait_for_agents(&["worker-1", "worker-2"]);
+    let job = server.run("cis");
+    let line = said
+        .find(|l| l.as_ref().is_ok_and(|l| l.contains("scanning")))
+        .expect("the agent starts the scan")
+        .unwrap();
+    doomed.kill().unwrap();
+    doomed.wait().unwrap();
+    assert!(line.contains(&format!("job {job}")), "{line}");
+    let state = job_of(&server, job);
+    assert!(
+        !names_in(&state["reported"]).contains(&"worker-2".to_owned()),
+        "killed mid-scan, worker-2 cannot have uploaded: {state}"
+    );
+    // Restarted before the deadline, the agent takes the same work again.
+    steady.0.push(server.agent(&workers[1], "worker-2"));
+    let done = server.finished(job, Duration::from_secs(30));
+    assert_eq!(done["state"], "completed", "{done}");
+    assert_eq!(
+        names_in(&done["reported"]),
+        ["worker-1", "worker-2"],
+        "{done}"
+    );
+    assert_eq!(done["reason"], "", "{done}");
+
+    // Killed mid-scan and not restarted: named missing at the deadline.
+    let mut restarted = steady.0.pop().unwrap();
+    restarted.kill().unwrap();
+    restarted.wait().unwrap();
+    let (mut doomed, mut said) = kill_when_scanning();
+    server.wait_for_agents(&["worker-2"]);
+    let job = server.run("cis");
+    said.find(|l| l.as_ref().is_ok_and(|l| l.contains(&format!("job {job}"))))
+        .expect("the agent starts the scan")
+        .unwrap();
+    doomed.kill().unwrap();
+    doomed.wait().unwrap();
+    let done = server.finished(job, Duration::from_secs(30));
+    assert_eq!(done["state"], "completed", "{done}");
+    assert_eq!(names_in(&done["reported"]), ["worker-1"], "{done}");
+    assert!(
+        done["reason"]
+            .as_str()
+            .unwrap()
+            .contains("no report from worker-2"),
+        "{done}"
+    );
+}
+
+/// A client that sends its headers and then trickles or stalls its body is
+/// answered 408 at the request time limit, and nothing is stored.
+#[test]
+fn a_stalled_request_times_out_and_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &format!("requestTimeout: 2s\n{SCAN}"));
+    server.register("worker-1");
+    let job = server.run("cis");
+    let address = server.url.trim_start_matches("http://").to_owned();
+    let mut stream = std::net::TcpStream::connect(&address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let head = format!(
+        "PUT /api/v1/jobs/{job}/reports/worker-1 HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {AGENT}\r\nContent-Length: 100000\r\n\r\n{{\"schema\":"
+    );
+    let sent = Instant::now();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("not done within 2s"), "{answer}");
+    assert!(sent.elapsed() < Duration::from_secs(10));
+    let state = job_of(&server, job);
+    assert_eq!(state["reported"], serde_json::json!([]), "{state}");
+    // The server still answers everyone else.
+    let (status, _) = server.request("GET", "/healthz", None, b"");
+    assert_eq!(status, 200);
 }

@@ -25,6 +25,7 @@ pub const MAX_BODY_BYTES: usize = 16 << 20;
 const MAX_POLL: Duration = Duration::from_secs(60);
 
 pub fn router(service: Arc<Service>) -> Router {
+    let limit = service.config.request_timeout;
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
@@ -39,7 +40,25 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/reports", get(reports))
         .route("/api/v1/reports/{job}", get(report).delete(delete_report))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(limit, time_limit))
         .with_state(service)
+}
+
+/// A request not answered within the limit (a client that sends its body
+/// slowly, a stuck disk) gets 408 and holds nothing longer.
+async fn time_limit(
+    State(limit): State<Duration>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError(
+            StatusCode::REQUEST_TIMEOUT,
+            format!("the request was not done within {}s", limit.as_secs_f32()),
+        )
+        .into_response(),
+    }
 }
 
 /// A refused request: its status and what was wrong.
@@ -157,7 +176,10 @@ async fn work(
     Query(q): Query<Wait>,
 ) -> Api<Response> {
     authorize(&s, &headers, AGENT)?;
-    let wait = Duration::from_secs(q.wait.unwrap_or(30)).min(MAX_POLL);
+    // A poll ends well before the request time limit would cut it.
+    let wait = Duration::from_secs(q.wait.unwrap_or(30))
+        .min(MAX_POLL)
+        .min(s.config.request_timeout / 2);
     let deadline = tokio::time::Instant::now() + wait;
     loop {
         let notified = s.work_ready.notified();

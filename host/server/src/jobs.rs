@@ -171,6 +171,11 @@ impl Service {
         }
     }
 
+    fn is_composing(&self, job: i64) -> bool {
+        let composing = self.composing.lock().unwrap_or_else(|p| p.into_inner());
+        composing.contains_key(&job)
+    }
+
     /// Composes a job's node reports into its cluster report and ends it.
     fn complete(&self, job: &JobRow) -> Result<(), JobError> {
         let _one = self.finishing.lock().unwrap_or_else(|p| p.into_inner());
@@ -261,7 +266,22 @@ impl Service {
             }
         }
         let now = now.timestamp();
-        for job in self.store.jobs(None, Some(store::ACTIVE), 10_000)? {
+        let active = self.store.jobs(None, Some(store::ACTIVE), 10_000)?;
+        // A composition of a job that ended by another path is dropped; one
+        // dropped too soon is composed from the store when its job ends.
+        self.composing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|id, _| active.iter().any(|j| j.id == *id));
+        for job in active {
+            // A job whose last report was stored but not composed (the server
+            // was killed in between) completes now, not at its deadline. Only
+            // expected nodes' reports are stored, so counts compare.
+            let all_in = job.reported.len() >= job.expected.len();
+            if all_in && !job.expected.is_empty() && !self.is_composing(job.id) {
+                self.complete(&job)?;
+                continue;
+            }
             if now < job.deadline {
                 continue;
             }
@@ -334,6 +354,7 @@ mod tests {
                 scans: vec![scan],
                 max_active_jobs: 5,
                 agent_timeout: Duration::from_secs(120),
+                request_timeout: Duration::from_secs(90),
                 skip_config: None,
             },
             store: Store::open(&dir.join("kubecis.db")).unwrap(),

@@ -285,7 +285,9 @@ pub(super) fn read_all(files: &[PathBuf], base: &Path) -> Result<Imported, Impor
                 }
                 (Some("projectcalico.org/v3"), Some("GlobalReport")) => {
                     let report: Object<GlobalReportSpec> = doc.parse().map_err(at)?;
-                    imported.scans.push(from_global_report(report, &name).map_err(at)?);
+                    imported
+                        .scans
+                        .push(from_global_report(report, &name).map_err(at)?);
                 }
                 (Some("v1"), Some("ConfigMap")) => {
                     let skip = SkipConfig::parse(doc.text).map_err(|e| at(e.0))?;
@@ -310,10 +312,11 @@ pub(super) fn read_all(files: &[PathBuf], base: &Path) -> Result<Imported, Impor
         }
     }
     for (scan, file, line) in cluster_scans {
-        let resolved = from_cluster_scan(scan, &file, &profiles).map_err(|message| ImportError {
-            file: file.clone(),
-            message: format!("document at line {line}: {message}"),
-        })?;
+        let resolved =
+            from_cluster_scan(scan, &file, &profiles).map_err(|message| ImportError {
+                file: file.clone(),
+                message: format!("document at line {line}: {message}"),
+            })?;
         imported.scans.push(resolved);
     }
     Ok(imported)
@@ -460,7 +463,10 @@ mod tests {
 
     #[test]
     fn rancher_built_in_profile_names() {
-        assert_eq!(builtin_profile("cis-1.9-profile").as_deref(), Some("cis-1.9"));
+        assert_eq!(
+            builtin_profile("cis-1.9-profile").as_deref(),
+            Some("cis-1.9")
+        );
         assert_eq!(
             builtin_profile("rke2-cis-1.8-profile-hardened").as_deref(),
             Some("rke2-cis-1.8-hardened")

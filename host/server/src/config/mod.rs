@@ -44,6 +44,13 @@ struct File {
     /// An agent not heard from for this long is not expected in a new job.
     #[serde(default = "default_agent_timeout", with = "humantime_serde")]
     agent_timeout: Duration,
+    /// A request not answered within this gets 408 (agents' polls end sooner).
+    #[serde(default = "default_request_timeout", with = "humantime_serde")]
+    request_timeout: Duration,
+}
+
+fn default_request_timeout() -> Duration {
+    Duration::from_secs(90)
 }
 
 fn default_active() -> usize {
@@ -151,6 +158,7 @@ pub struct Config {
     pub scans: Vec<ScanConfig>,
     pub max_active_jobs: usize,
     pub agent_timeout: Duration,
+    pub request_timeout: Duration,
     /// Skip lists per benchmark (Rancher's `security-scan-cfg`), for every
     /// scan, and the file they came from.
     pub skip_config: Option<(PathBuf, SkipConfig)>,
@@ -321,6 +329,7 @@ impl Config {
             scans,
             max_active_jobs: raw.max_active_jobs.max(1),
             agent_timeout: raw.agent_timeout,
+            request_timeout: raw.request_timeout.max(Duration::from_secs(1)),
             skip_config,
         })
     }
