@@ -936,3 +936,47 @@ fn a_stalled_request_times_out_and_stores_nothing() {
     let (status, _) = server.request("GET", "/healthz", None, b"");
     assert_eq!(status, 200);
 }
+
+/// One machine, no agents: `serve` scans the node roots it is given, and a
+/// job completes with each of them, composed as agents' reports are.
+#[test]
+fn serve_scans_its_local_nodes_without_agents() {
+    let dir = tempfile::tempdir().unwrap();
+    let cp = Materialised::new("kubeadm-control-plane");
+    let worker = Materialised::new("kubeadm-worker");
+    let server = Server::start(
+        dir.path(),
+        &format!(
+            "localNodes:\n  - {{name: cp-1, root: {}}}\n  - {{root: {}}}\n{SCAN}",
+            cp.root().display(),
+            worker.root().display()
+        ),
+    );
+    let (_, agents) = server.request("GET", "/api/v1/agents", Some(VIEWER), b"");
+    server.wait_for_agents(&["cp-1"]);
+    let job = server.run("cis");
+    let done = server.finished(job, Duration::from_secs(60));
+    assert_eq!(done["state"], "completed", "{done}");
+    let reported = names_in(&done["reported"]);
+    assert_eq!(reported.len(), 2, "{done} (agents: {agents})");
+    assert!(reported.contains(&"cp-1".to_owned()), "{done}");
+    let (code, csv, err) = server.cli(&["reports", "get", &job.to_string(), "--format", "csv"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(csv.contains("cp-1"), "{csv}");
+
+    // A root that is not a node stops the server at start, naming it.
+    std::fs::write(dir.path().join("admin.token"), ADMIN).unwrap();
+    let path = dir.path().join("bad.yaml");
+    std::fs::write(
+        &path,
+        "listen: 127.0.0.1:0\ndataDir: d\ntokens: [{name: a, role: admin, tokenFile: admin.token}]\nlocalNodes: [{root: /nonexistent/node}]\n",
+    )
+    .unwrap();
+    let out = kubecis(&["serve", "--config", path.to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    assert!(
+        err.contains("localNodes") && err.contains("/nonexistent/node"),
+        "{err}"
+    );
+}

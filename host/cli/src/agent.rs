@@ -14,7 +14,7 @@ use kubecis_engine::scan;
 use kubecis_engine::selection::UserSkip;
 use kubecis_engine::skipconfig::SkipConfig;
 use kubecis_model::agent::{Registration, Work};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -62,25 +62,53 @@ pub fn run_agent(args: &AgentArgs) -> Result<std::process::ExitCode> {
     }
 }
 
-/// Register, wait for work, and do it if there is some.
-fn turn(args: &AgentArgs, client: &Client, sandbox: &mut Sandbox) -> Result<()> {
-    let node = match &args.root {
-        Some(dir) => Node::at_root(dir, args.proc.as_deref()),
+/// The node an agent (or a local node of `serve`) scans.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeSpec<'a> {
+    pub root: Option<&'a Path>,
+    pub proc: Option<&'a Path>,
+    pub name: Option<&'a str>,
+    pub k8s_version: Option<&'a str>,
+}
+
+impl AgentArgs {
+    fn node(&self) -> NodeSpec<'_> {
+        NodeSpec {
+            root: self.root.as_deref(),
+            proc: self.proc.as_deref(),
+            name: self.node_name.as_deref(),
+            k8s_version: self.k8s_version.as_deref(),
+        }
+    }
+}
+
+/// The node as its agent registers it: name, node types, version, distribution.
+pub fn describe(spec: NodeSpec<'_>) -> Result<Registration> {
+    let node = match spec.root {
+        Some(dir) => Node::at_root(dir, spec.proc),
         None => Node::live(),
     }
     .context("opening the node")?;
     let discovery = Discovery::run(&node);
-    let name = args.node_name.clone().unwrap_or_else(|| node_name(&node));
-    let registration = Registration {
-        node: name.clone(),
+    Ok(Registration {
+        node: spec
+            .name
+            .map(str::to_owned)
+            .unwrap_or_else(|| node_name(&node)),
         node_types: kubecis_engine::node::discovery::node_types(&discovery),
-        kubernetes_version: args
+        kubernetes_version: spec
             .k8s_version
-            .clone()
+            .map(str::to_owned)
             .or_else(|| discovery.kubernetes_version.get().map(|(v, _)| v)),
         distribution: discovery.distribution.0.clone(),
         agent_version: env!("CARGO_PKG_VERSION").to_owned(),
-    };
+    })
+}
+
+/// Register, wait for work, and do it if there is some.
+fn turn(args: &AgentArgs, client: &Client, sandbox: &mut Sandbox) -> Result<()> {
+    let registration = describe(args.node())?;
+    let name = registration.node.clone();
     client
         .post(
             "/api/v1/agents/register",
@@ -105,7 +133,7 @@ fn turn(args: &AgentArgs, client: &Client, sandbox: &mut Sandbox) -> Result<()> 
         kubecis_report::output::printable(&name),
         kubecis_report::output::printable(&work.benchmark)
     );
-    let report = scan_for(args, &name, &work, sandbox)?;
+    let report = scan_for(args.node(), &name, &work, sandbox)?;
     let body = serde_json::to_vec(&report)?;
     let path = format!("/api/v1/jobs/{}/reports/{}", work.job, url_segment(&name));
     client.put(&path, &body)?.ok("uploading the node report")?;
@@ -113,8 +141,8 @@ fn turn(args: &AgentArgs, client: &Client, sandbox: &mut Sandbox) -> Result<()> 
 }
 
 /// The scan a job asks for, on this agent's node, with the warm sandbox.
-fn scan_for(
-    args: &AgentArgs,
+pub fn scan_for(
+    spec: NodeSpec<'_>,
     name: &str,
     work: &Work,
     sandbox: &mut Sandbox,
@@ -127,11 +155,11 @@ fn scan_for(
         group: Vec::new(),
         skip: Vec::new(),
         scored_only: false,
-        root: args.root.clone(),
-        proc: args.proc.clone(),
+        root: spec.root.map(Path::to_path_buf),
+        proc: spec.proc.map(Path::to_path_buf),
         targets: None,
         node_name: Some(name.to_owned()),
-        k8s_version: args.k8s_version.clone(),
+        k8s_version: spec.k8s_version.map(str::to_owned),
         bundle_dir: None,
         allow_grants: Vec::new(),
     };

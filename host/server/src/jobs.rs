@@ -355,6 +355,7 @@ mod tests {
                 max_active_jobs: 5,
                 agent_timeout: Duration::from_secs(120),
                 request_timeout: Duration::from_secs(90),
+                local_nodes: Vec::new(),
                 skip_config: None,
             },
             store: Store::open(&dir.join("kubecis.db")).unwrap(),

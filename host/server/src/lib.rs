@@ -6,11 +6,13 @@
 //! - [`schedule`]: cron schedules and the clock;
 //! - [`store`]: SQLite (WAL, migrations, retention);
 //! - [`jobs`]: a job's life, from start to composed report;
+//! - [`local`]: nodes the server scans itself, without agents;
 //! - [`api`]: the HTTP API, tokens and roles.
 
 pub mod api;
 pub mod config;
 pub mod jobs;
+pub mod local;
 pub mod schedule;
 pub mod store;
 
@@ -28,18 +30,39 @@ pub enum ServeError {
     Store(#[from] store::StoreError),
     #[error("listening on {0}: {1}")]
     Listen(std::net::SocketAddr, std::io::Error),
+    #[error("localNodes: {0}")]
+    LocalNode(String),
 }
 
 /// How often the scheduler looks for due scans and passed deadlines.
 const TICK: Duration = Duration::from_secs(1);
 
 /// Runs the server until the process ends; `ready` receives the address
-/// it listens on (port 0 picks one).
+/// it listens on (port 0 picks one). `scanner` scans the config's local
+/// nodes (needed only when it has some).
 pub async fn serve(
     config: Config,
     clock: Arc<dyn Clock>,
+    scanner: Option<Arc<dyn local::NodeScanner>>,
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> Result<(), ServeError> {
+    // Local nodes are looked at before anything starts: a root that is not
+    // a node stops the server, and two nodes may not share a name.
+    let mut local_nodes = Vec::new();
+    if !config.local_nodes.is_empty() {
+        let scanner = scanner.ok_or_else(|| ServeError::LocalNode("no scanner".into()))?;
+        let mut names = std::collections::BTreeSet::new();
+        for node in &config.local_nodes {
+            let reg = scanner.describe(node).map_err(ServeError::LocalNode)?;
+            if !names.insert(reg.node.clone()) {
+                return Err(ServeError::LocalNode(format!(
+                    "two nodes are named {}",
+                    reg.node
+                )));
+            }
+            local_nodes.push((scanner.clone(), node.clone()));
+        }
+    }
     std::fs::create_dir_all(&config.data_dir)
         .map_err(|e| ServeError::DataDir(config.data_dir.display().to_string(), e))?;
     let store = store::Store::open(&config.data_dir.join("kubecis.db"))?;
@@ -68,6 +91,9 @@ pub async fn serve(
             tokio::time::sleep(TICK).await;
         }
     });
+    for (scanner, node) in local_nodes {
+        tokio::spawn(local::run(service.clone(), scanner, node));
+    }
     ready(address);
     axum::serve(listener, api::router(service))
         .await

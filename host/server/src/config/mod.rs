@@ -5,6 +5,7 @@
 
 mod import;
 
+use crate::local::LocalNode;
 use crate::schedule::{Schedule, parse_zone};
 use kubecis_engine::bundle::Library;
 use kubecis_engine::skipconfig::SkipConfig;
@@ -38,6 +39,9 @@ struct File {
     /// Files of scans written for Rancher or Calico, read as they are.
     #[serde(default)]
     import: Vec<PathBuf>,
+    /// Nodes the server scans itself, without agents.
+    #[serde(default)]
+    local_nodes: Vec<LocalNode>,
     /// Jobs that may run at once (Calico's default is 5).
     #[serde(default = "default_active")]
     max_active_jobs: usize,
@@ -159,6 +163,8 @@ pub struct Config {
     pub max_active_jobs: usize,
     pub agent_timeout: Duration,
     pub request_timeout: Duration,
+    /// Nodes scanned by the server itself (roots relative to the config's folder).
+    pub local_nodes: Vec<LocalNode>,
     /// Skip lists per benchmark (Rancher's `security-scan-cfg`), for every
     /// scan, and the file they came from.
     pub skip_config: Option<(PathBuf, SkipConfig)>,
@@ -322,6 +328,17 @@ impl Config {
                 warn_is_failure: s.warn_is_failure,
             });
         }
+        let mut local_nodes = raw.local_nodes;
+        let mut local_names = BTreeSet::new();
+        for node in &mut local_nodes {
+            if let Some(name) = &node.name
+                && !local_names.insert(name.clone())
+            {
+                return Err(format!("localNodes: {name} appears twice"));
+            }
+            node.root = node.root.as_ref().map(|r| base.join(r));
+            node.proc = node.proc.as_ref().map(|p| base.join(p));
+        }
         Ok(Config {
             listen: raw.listen,
             data_dir: base.join(raw.data_dir),
@@ -330,6 +347,7 @@ impl Config {
             max_active_jobs: raw.max_active_jobs.max(1),
             agent_timeout: raw.agent_timeout,
             request_timeout: raw.request_timeout.max(Duration::from_secs(1)),
+            local_nodes,
             skip_config,
         })
     }
