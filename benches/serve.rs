@@ -7,36 +7,14 @@
 //! cargo bench --bench serve [-- NODES]
 
 use kubecis_testkit::fixture;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-const TOKEN: &str = "bench-admin-token-0123456789";
+#[path = "support/serve.rs"]
+mod support;
 
-/// One HTTP/1.1 request on a fresh connection: (status, body).
-fn request(address: &str, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(address).unwrap();
-    let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    s.write_all(head.as_bytes()).unwrap();
-    s.write_all(body).unwrap();
-    let mut answer = Vec::new();
-    s.read_to_end(&mut answer).unwrap();
-    let split = answer
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map_or(answer.len(), |p| p + 4);
-    let status = String::from_utf8_lossy(&answer[..split.min(answer.len())])
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, answer[split..].to_vec())
-}
+use support::{peak_rss_mib, request, start_server};
 
 /// A recorded node report of a fixture, as JSON with `NODE` for its name.
 fn recorded(name: &str, dir: &Path) -> String {
@@ -61,15 +39,6 @@ fn recorded(name: &str, dir: &Path) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-fn peak_rss_mib(pid: u32) -> f64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
-        .map_or(0.0, |kb| kb / 1024.0)
-}
-
 fn main() {
     let nodes: usize = std::env::args()
         .skip(1)
@@ -80,24 +49,10 @@ fn main() {
         recorded("kubeadm-worker", dir.path()),
         recorded("kubeadm-control-plane", dir.path()),
     ];
-    std::fs::write(dir.path().join("admin.token"), TOKEN).unwrap();
-    std::fs::write(
-        dir.path().join("serve.yaml"),
-        "listen: 127.0.0.1:0\ndataDir: data\nagentTimeout: 1h\nmaxActiveJobs: 5\ntokens:\n  - {name: admin, role: admin, tokenFile: admin.token}\nscans:\n  - {name: cis, benchmark: cis-1.8, deadline: 1h}\n",
-    )
-    .unwrap();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_kubecis"))
-        .args(["serve", "--config"])
-        .arg(dir.path().join("serve.yaml"))
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let first = lines.next().unwrap().unwrap();
-    let address = first
-        .trim_start_matches("kubecis serve: listening on http://")
-        .to_owned();
-    std::thread::spawn(move || lines.for_each(drop));
+    let (mut server, address) = start_server(
+        dir.path(),
+        "scans:\n  - {name: cis, benchmark: cis-1.8, deadline: 1h}\n",
+    );
 
     let names: Vec<String> = (0..nodes).map(|i| format!("node-{i:05}")).collect();
     let started = Instant::now();

@@ -281,6 +281,50 @@ fn a_cluster_in_a_box_composes_what_report_composes() {
         assert_eq!(code, 0, "{csv}: {err}");
         assert!(body.lines().count() >= 2, "{csv}: {body}");
     }
+    // One node's report in the node formats: kube-bench's JSON and JUnit among them.
+    let node_report = |node: &str, format: &str| {
+        let (code, body, err) = server.cli(&[
+            "reports",
+            "get",
+            &job.to_string(),
+            "--node",
+            node,
+            "--format",
+            format,
+        ]);
+        assert_eq!(code, 0, "{node} {format}: {err}");
+        body
+    };
+    let json: serde_json::Value = serde_json::from_str(&node_report("cp-1", "json")).unwrap();
+    assert_eq!(json["node"]["name"], "cp-1");
+    let kube_bench: serde_json::Value =
+        serde_json::from_str(&node_report("cp-1", "kube-bench")).unwrap();
+    let controls = kube_bench["Controls"]
+        .as_array()
+        .expect("kube-bench Controls");
+    assert!(controls.iter().any(|c| c["id"] == "1"), "{kube_bench}");
+    let junit = node_report("worker-1", "junit");
+    let doc = roxmltree::Document::parse(&junit).expect("the JUnit report parses");
+    assert!(doc.descendants().any(|n| n.has_tag_name("testcase")));
+    assert!(node_report("cp-2", "text").contains("cp-2"));
+    let (status, body) = server.request(
+        "GET",
+        &format!("/api/v1/reports/{job}/nodes/nobody"),
+        Some(VIEWER),
+        b"",
+    );
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = server.request(
+        "GET",
+        &format!("/api/v1/reports/{job}?format=junit"),
+        Some(VIEWER),
+        b"",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("/nodes/"),
+        "points to the node report: {body}"
+    );
     let (code, status, err) = server.cli(&["scans", "status", "cis"]);
     assert_eq!(code, 0, "{err}");
     let status: serde_json::Value = serde_json::from_str(status.trim()).unwrap();

@@ -133,10 +133,18 @@ fn turn(args: &AgentArgs, client: &Client, sandbox: &mut Sandbox) -> Result<()> 
         kubecis_report::output::printable(&name),
         kubecis_report::output::printable(&work.benchmark)
     );
+    let started = std::time::Instant::now();
     let report = scan_for(args.node(), &name, &work, sandbox)?;
+    let scanned = started.elapsed();
     let body = serde_json::to_vec(&report)?;
     let path = format!("/api/v1/jobs/{}/reports/{}", work.job, url_segment(&name));
     client.put(&path, &body)?.ok("uploading the node report")?;
+    eprintln!(
+        "kubecis agent: job {}: {} results, scanned in {:.1} ms, uploaded",
+        work.job,
+        report.results.len(),
+        scanned.as_secs_f64() * 1e3
+    );
     Ok(())
 }
 

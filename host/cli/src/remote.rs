@@ -16,11 +16,15 @@ pub enum ReportsCommand {
         #[arg(long)]
         scan: Option<String>,
     },
-    /// One report: json, text, or csv (rancher, all-tests, failed-tests, node-summary, total-summary).
+    /// One report: json, text, or csv (rancher, all-tests, failed-tests, node-summary, total-summary);
+    /// with --node, one node's report: json, kube-bench, junit, csv or text.
     Get {
         #[command(flatten)]
         server: ServerArgs,
         job: i64,
+        /// One node's report of the job instead of the cluster report.
+        #[arg(long)]
+        node: Option<String>,
         #[arg(long, default_value = "json")]
         format: String,
         #[arg(long, default_value = "rancher")]
@@ -110,15 +114,23 @@ pub fn run_reports(args: &RemoteArgs<ReportsCommand>) -> Result<ExitCode> {
         ReportsCommand::Get {
             server,
             job,
+            node,
             format,
             csv,
             output,
         } => {
             let c = client(server)?;
-            let path = format!(
-                "/api/v1/reports/{job}{}",
-                query(&[("format", Some(format)), ("csv", Some(csv))])
-            );
+            let path = match node {
+                Some(node) => format!(
+                    "/api/v1/reports/{job}/nodes/{}{}",
+                    crate::agent::url_segment(node),
+                    query(&[("format", Some(format))])
+                ),
+                None => format!(
+                    "/api/v1/reports/{job}{}",
+                    query(&[("format", Some(format)), ("csv", Some(csv))])
+                ),
+            };
             let body = c.get(&path)?.ok(&format!("getting report {job}"))?;
             // The server's text comes from nodes: escaped for a terminal, kept as is in a file.
             if output.is_stdout() {

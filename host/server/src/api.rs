@@ -29,6 +29,7 @@ pub fn router(service: Arc<Service>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/api/v1/openapi.yaml", get(openapi))
         .route("/api/v1/agents", get(agents))
         .route("/api/v1/agents/register", post(register))
         .route("/api/v1/agents/{node}/work", get(work))
@@ -39,9 +40,17 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/scans/{scan}/status", get(status))
         .route("/api/v1/reports", get(reports))
         .route("/api/v1/reports/{job}", get(report).delete(delete_report))
+        .route("/api/v1/reports/{job}/nodes/{node}", get(node_report))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(limit, time_limit))
         .with_state(service)
+}
+
+/// The API's description, kept true by a test that compares it with the routes.
+const OPENAPI: &str = include_str!("../openapi.yaml");
+
+async fn openapi() -> Response {
+    ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI).into_response()
 }
 
 /// A request not answered within the limit (a client that sends its body
@@ -391,11 +400,66 @@ async fn report(
             )
                 .into_response())
         }
+        "junit" | "kube-bench" => Err(ApiError(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "format={format}: a node's format; ask for GET /api/v1/reports/{job}/nodes/{{node}}?format={format}"
+            ),
+        )),
         other => Err(ApiError(
             StatusCode::BAD_REQUEST,
             format!("format={other:?}: expected json, text or csv"),
         )),
     }
+}
+
+/// One node's report of a job, in any node report format: kubecis JSON,
+/// kube-bench's JSON, JUnit XML, CSV or text.
+async fn node_report(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path((job, node)): Path<(i64, String)>,
+    Query(q): Query<ReportQuery>,
+) -> Api<Response> {
+    use kubecis_report::output::{Format, TextStyle, render};
+    authorize(&s, &headers, READ)?;
+    let format = match q.format.as_deref().unwrap_or("json") {
+        "json" => Format::Json,
+        "kube-bench" => Format::KubeBench,
+        "junit" => Format::Junit,
+        "csv" => Format::Csv,
+        "text" => Format::Text,
+        other => {
+            return Err(ApiError(
+                StatusCode::BAD_REQUEST,
+                format!("format={other:?}: expected json, kube-bench, junit, csv or text"),
+            ));
+        }
+    };
+    let (name, key) = (node.clone(), node);
+    let text = blocking(move || Ok(s.store.node_report(job, &key)?)).await?;
+    let text = text.ok_or_else(|| {
+        ApiError(
+            StatusCode::NOT_FOUND,
+            format!("no report of node {name:?} in job {job}"),
+        )
+    })?;
+    if format == Format::Json {
+        return Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response());
+    }
+    let report: kubecis_model::report::Report = serde_json::from_str(&text)
+        .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let content_type = match format {
+        Format::KubeBench => "application/json",
+        Format::Junit => "application/xml",
+        Format::Csv => "text/csv; charset=utf-8",
+        _ => "text/plain; charset=utf-8",
+    };
+    Ok((
+        [(header::CONTENT_TYPE, content_type)],
+        render(&report, format, TextStyle::default()),
+    )
+        .into_response())
 }
 
 async fn delete_report(
@@ -415,4 +479,42 @@ async fn delete_report(
         }
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::OPENAPI;
+    use std::collections::BTreeSet;
+
+    /// `(METHOD, /path)` of every route this file declares.
+    fn routes() -> BTreeSet<(String, String)> {
+        let source = include_str!("api.rs");
+        let mut out = BTreeSet::new();
+        for line in source.lines().map(str::trim) {
+            let Some(rest) = line.strip_prefix(".route(\"") else {
+                continue;
+            };
+            let (path, handlers) = rest.split_once('"').unwrap();
+            for method in ["get", "post", "put", "delete"] {
+                if handlers.contains(&format!("{method}(")) {
+                    out.insert((method.to_uppercase(), path.to_string()));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_openapi_file_describes_every_route_and_no_other() {
+        let doc: serde_json::Value = kubecis_engine::yaml::from_str(OPENAPI).unwrap();
+        let mut described = BTreeSet::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for method in item.as_object().unwrap().keys() {
+                described.insert((method.to_uppercase(), path.clone()));
+            }
+        }
+        let routes = routes();
+        assert!(routes.len() >= 14, "{routes:?}");
+        assert_eq!(described, routes);
+    }
 }

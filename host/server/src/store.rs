@@ -438,6 +438,18 @@ impl Store {
         })
     }
 
+    /// A node's report of a job, as uploaded (canonical JSON).
+    pub fn node_report(&self, job: i64, node: &str) -> Result<Option<String>, StoreError> {
+        self.with(|db| {
+            db.query_row(
+                "SELECT report FROM node_reports WHERE job = ?1 AND node = ?2",
+                params![job, node],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
     /// Deletes a finished job with its reports; `false` when there is none.
     pub fn delete_job(&self, job: i64) -> Result<bool, StoreError> {
         self.with(|db| {
