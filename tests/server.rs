@@ -76,10 +76,10 @@ impl Server {
         command
     }
 
-    /// Registers a node as its agent would, without running one.
-    fn register(&self, node: &str) {
+    /// Registers a node (of one node type) as its agent would, without running one.
+    fn register(&self, node: &str, node_type: &str) {
         let reg = format!(
-            r#"{{"node":"{node}","nodeTypes":["node"],"kubernetesVersion":"1.26.9","distribution":"kubeadm","agentVersion":"test"}}"#
+            r#"{{"node":"{node}","nodeTypes":["{node_type}"],"kubernetesVersion":"1.26.9","distribution":"kubeadm","agentVersion":"test"}}"#
         );
         let (status, body) = self.request(
             "POST",
@@ -385,9 +385,7 @@ fn bad_uploads_change_nothing() {
     );
     assert_eq!(code, 0, "{err}");
     // Register by hand, so no agent uploads on its own.
-    let reg = br#"{"node":"worker-1","nodeTypes":["node"],"kubernetesVersion":"1.26.9","distribution":"kubeadm","agentVersion":"test"}"#;
-    let (status, body) = server.request("POST", "/api/v1/agents/register", Some(AGENT), reg);
-    assert_eq!(status, 204, "{body}");
+    server.register("worker-1", "node");
     let job = server.run("cis");
     let path = format!("/api/v1/jobs/{job}/reports/worker-1");
     let big = vec![b' '; 17 << 20];
@@ -429,9 +427,7 @@ fn bad_uploads_change_nothing() {
 fn a_killed_server_resumes_its_jobs() {
     let dir = tempfile::tempdir().unwrap();
     let mut server = Server::start(dir.path(), SCAN);
-    let reg = br#"{"node":"cp-1","nodeTypes":["master"],"kubernetesVersion":"1.26.9","distribution":"kubeadm","agentVersion":"test"}"#;
-    let (status, _) = server.request("POST", "/api/v1/agents/register", Some(AGENT), reg);
-    assert_eq!(status, 204);
+    server.register("cp-1", "master");
     let job = server.run("cis");
     server.child.kill().unwrap();
     server.child.wait().unwrap();
@@ -475,16 +471,7 @@ fn missing_nodes_are_named_at_the_deadline() {
         "scans:\n  - {name: cis, benchmark: cis-1.8, deadline: 3s, tries: 2}\n",
     );
     for node in ["worker-1", "worker-2"] {
-        let reg = format!(
-            r#"{{"node":"{node}","nodeTypes":["node"],"kubernetesVersion":"1.26.9","distribution":"kubeadm","agentVersion":"test"}}"#
-        );
-        let (status, _) = server.request(
-            "POST",
-            "/api/v1/agents/register",
-            Some(AGENT),
-            reg.as_bytes(),
-        );
-        assert_eq!(status, 204);
+        server.register(node, "node");
     }
     let job = server.run("cis");
     let node = Materialised::new("kubeadm-worker");
@@ -777,7 +764,7 @@ fn kill_9_during_uploads_and_composition_loses_nothing_acknowledged() {
     let mut server = Server::start(dir.path(), scan);
     let names: Vec<String> = (0..120).map(|i| format!("worker-{i:03}")).collect();
     for name in &names {
-        server.register(name);
+        server.register(name, "node");
     }
     let bodies = worker_reports(&names);
     let job = server.run("cis");
@@ -956,7 +943,7 @@ fn an_agent_killed_mid_scan_is_retried_or_named_missing() {
 fn a_stalled_request_times_out_and_stores_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &format!("requestTimeout: 2s\n{SCAN}"));
-    server.register("worker-1");
+    server.register("worker-1", "node");
     let job = server.run("cis");
     let address = server.url.trim_start_matches("http://").to_owned();
     let mut stream = std::net::TcpStream::connect(&address).unwrap();
