@@ -3,6 +3,7 @@
 
 mod support;
 
+mod alerts;
 mod cli;
 mod cluster;
 mod conformance;

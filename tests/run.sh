@@ -15,6 +15,7 @@ command -v gcc >/dev/null || missing+=(gcc)
 command -v unshare >/dev/null || missing+=(util-linux)
 command -v journalctl >/dev/null || missing+=(systemd)
 [[ -x /lib/systemd/systemd-journal-remote ]] || missing+=(systemd-journal-remote)
+command -v python3 >/dev/null || missing+=(python3 python3-pip)
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "tests/run.sh: the tests need ${missing[*]} and run as root (they chown fixtures and use unshare); run as root" >&2
@@ -24,6 +25,13 @@ if ((${#missing[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# Prometheus' own Python parser reads /metrics back (PyPI: prometheus-client).
+if ! python3 -c 'import prometheus_client' 2>/dev/null; then
+  echo "tests/run.sh: installing prometheus-client (PyPI)" >&2
+  python3 -m pip install --quiet prometheus-client 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages prometheus-client
 fi
 
 # The toolchain rust-toolchain.toml names (its wasm32-wasip2 target is added

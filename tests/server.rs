@@ -8,20 +8,20 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A running `kubecis serve` with an admin, a viewer and an agent token.
-struct Server {
-    dir: PathBuf,
-    child: Child,
-    url: String,
+pub(crate) struct Server {
+    pub(crate) dir: PathBuf,
+    pub(crate) child: Child,
+    pub(crate) url: String,
 }
 
-const ADMIN: &str = "admin-token-0123456789abcdef";
-const VIEWER: &str = "viewer-token-0123456789abcdef";
-const AGENT: &str = "agent-token-0123456789abcdef";
+pub(crate) const ADMIN: &str = "admin-token-0123456789abcdef";
+pub(crate) const VIEWER: &str = "viewer-token-0123456789abcdef";
+pub(crate) const AGENT: &str = "agent-token-0123456789abcdef";
 
 impl Server {
     /// A server in `dir` (its data kept there across restarts); `rest` ends
     /// its config (its scans, imports).
-    fn start(dir: &Path, rest: &str) -> Server {
+    pub(crate) fn start(dir: &Path, rest: &str) -> Server {
         for (name, token) in [("admin", ADMIN), ("viewer", VIEWER), ("agent", AGENT)] {
             std::fs::write(dir.join(format!("{name}.token")), token).unwrap();
         }
@@ -51,19 +51,19 @@ impl Server {
         }
     }
 
-    fn token_file(&self, role: &str) -> String {
+    pub(crate) fn token_file(&self, role: &str) -> String {
         self.dir.join(format!("{role}.token")).display().to_string()
     }
 
     /// An agent process scanning `node` as `name`.
-    fn agent(&self, node: &Materialised, name: &str) -> Child {
+    pub(crate) fn agent(&self, node: &Materialised, name: &str) -> Child {
         self.agent_command(node, name)
             .stderr(Stdio::null())
             .spawn()
             .unwrap()
     }
 
-    fn agent_command(&self, node: &Materialised, name: &str) -> Command {
+    pub(crate) fn agent_command(&self, node: &Materialised, name: &str) -> Command {
         let mut command = Command::new(support::kubecis_path());
         command
             .args(["agent", "--server", &self.url, "--token-file"])
@@ -77,7 +77,7 @@ impl Server {
     }
 
     /// Registers a node (of one node type) as its agent would, without running one.
-    fn register(&self, node: &str, node_type: &str) {
+    pub(crate) fn register(&self, node: &str, node_type: &str) {
         let reg = format!(
             r#"{{"node":"{node}","nodeTypes":["{node_type}"],"kubernetesVersion":"1.26.9","distribution":"kubeadm","agentVersion":"test"}}"#
         );
@@ -91,7 +91,7 @@ impl Server {
     }
 
     /// `kubecis <args> --server URL --token-file admin.token`.
-    fn cli(&self, args: &[&str]) -> (i32, String, String) {
+    pub(crate) fn cli(&self, args: &[&str]) -> (i32, String, String) {
         let token = self.token_file("admin");
         let mut all = args.to_vec();
         all.extend(["--server", &self.url, "--token-file", &token]);
@@ -104,18 +104,24 @@ impl Server {
     }
 
     /// A raw request: (status, body).
-    fn request(&self, method: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String) {
+    pub(crate) fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &[u8],
+    ) -> (u16, String) {
         http(&self.url, method, path, token, body).expect("the server answers")
     }
 
-    fn jobs(&self) -> Vec<serde_json::Value> {
+    pub(crate) fn jobs(&self) -> Vec<serde_json::Value> {
         let (status, body) = self.request("GET", "/api/v1/jobs", Some(VIEWER), b"");
         assert_eq!(status, 200, "{body}");
         serde_json::from_str(body.trim()).unwrap()
     }
 
     /// Waits until job `id` is no longer active, returning it.
-    fn finished(&self, id: i64, within: Duration) -> serde_json::Value {
+    pub(crate) fn finished(&self, id: i64, within: Duration) -> serde_json::Value {
         let started = Instant::now();
         loop {
             let job = self
@@ -132,7 +138,7 @@ impl Server {
     }
 
     /// Waits until these agents are registered.
-    fn wait_for_agents(&self, names: &[&str]) {
+    pub(crate) fn wait_for_agents(&self, names: &[&str]) {
         let started = Instant::now();
         loop {
             let (_, body) = self.request("GET", "/api/v1/agents", Some(VIEWER), b"");
@@ -150,7 +156,7 @@ impl Server {
         }
     }
 
-    fn run(&self, scan: &str) -> i64 {
+    pub(crate) fn run(&self, scan: &str) -> i64 {
         let (code, out, err) = self.cli(&["scans", "run", scan]);
         assert_eq!(code, 0, "{err}");
         let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
@@ -167,7 +173,7 @@ impl Drop for Server {
 
 /// One HTTP/1.1 request to `url`: (status, body), or the I/O error of a
 /// server that is gone.
-fn http(
+pub(crate) fn http(
     url: &str,
     method: &str,
     path: &str,
@@ -202,7 +208,7 @@ fn http(
     Ok((status, body))
 }
 
-struct Agents(Vec<Child>);
+pub(crate) struct Agents(pub(crate) Vec<Child>);
 
 impl Drop for Agents {
     fn drop(&mut self) {
@@ -213,7 +219,8 @@ impl Drop for Agents {
     }
 }
 
-const SCAN: &str = "scans:\n  - {name: cis, benchmark: cis-1.8, retention: 2, deadline: 60s}\n";
+pub(crate) const SCAN: &str =
+    "scans:\n  - {name: cis, benchmark: cis-1.8, retention: 2, deadline: 60s}\n";
 
 /// Three nodes, three agents, one job: the served Rancher CSV is what
 /// `kubecis report` composes from the same nodes' scans.

@@ -41,6 +41,9 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/reports", get(reports))
         .route("/api/v1/reports/{job}", get(report).delete(delete_report))
         .route("/api/v1/reports/{job}/nodes/{node}", get(node_report))
+        .route("/api/v1/alerts", get(alerts))
+        .route("/api/v1/notifiers", get(notifiers))
+        .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(limit, time_limit))
         .with_state(service)
@@ -263,6 +266,7 @@ async fn scans(State(s): State<Arc<Service>>, headers: HeaderMap) -> Api<Respons
                 "deadlineSeconds": c.deadline.as_secs(),
                 "tries": c.tries,
                 "definedIn": c.origin,
+                "alerts": c.alerts,
             })
         })
         .collect();
@@ -460,6 +464,61 @@ async fn node_report(
         render(&report, format, TextStyle::default()),
     )
         .into_response())
+}
+
+/// The alert history, newest first: sent, failed (with why), suppressed by
+/// a rule's interval, or still pending.
+async fn alerts(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Query(p): Query<Page>,
+) -> Api<Response> {
+    authorize(&s, &headers, READ)?;
+    blocking(move || {
+        let limit = p.limit.unwrap_or(50).clamp(1, 500);
+        let rows = s
+            .store
+            .alerts(p.scan.as_deref(), limit, p.offset.unwrap_or(0).max(0))?;
+        Ok(axum::Json(rows).into_response())
+    })
+    .await
+}
+
+/// The notifiers by name and kind; their URLs are secrets and never leave.
+async fn notifiers(State(s): State<Arc<Service>>, headers: HeaderMap) -> Api<Response> {
+    authorize(&s, &headers, READ)?;
+    let list: Vec<_> = s
+        .config
+        .notifiers
+        .iter()
+        .map(|n| {
+            json!({
+                "name": n.name,
+                "kind": n.kind,
+                "timeoutSeconds": n.timeout.as_secs_f64(),
+                "retries": n.retries,
+            })
+        })
+        .collect();
+    Ok(axum::Json(list).into_response())
+}
+
+/// Prometheus metrics (OpenMetrics text); a viewer's token, as Prometheus
+/// sends it with `authorization: {credentials_file: …}`.
+async fn metrics(State(s): State<Arc<Service>>, headers: HeaderMap) -> Api<Response> {
+    authorize(&s, &headers, READ)?;
+    blocking(move || {
+        let text = crate::metrics::render(&s)?;
+        Ok((
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response())
+    })
+    .await
 }
 
 async fn delete_report(

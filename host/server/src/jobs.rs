@@ -3,10 +3,14 @@
 //! missing nodes named), retried when no node answered, composed into a
 //! cluster report, and kept by the scan's retention.
 
+use crate::alerts::{self, Ending};
+use crate::config::alerting::Trigger;
 use crate::config::{Config, ScanConfig};
 use crate::schedule::Clock;
-use crate::store::{self, JobRow, Store, StoreError};
+use crate::store::{self, Composition, JobRow, Store, StoreError};
 use kubecis_model::agent::{Registration, Work};
+use kubecis_model::cluster::{ClusterReport, ClusterState};
+use kubecis_model::report::State;
 use kubecis_model::report::{Report, SCHEMA};
 use kubecis_report::cluster::{Composer, add_node_report};
 use std::sync::Arc;
@@ -40,6 +44,8 @@ pub struct Service {
     pub composing: std::sync::Mutex<std::collections::HashMap<i64, Composer>>,
     /// One job ends at a time: two last uploads at once must not both end it.
     pub finishing: std::sync::Mutex<()>,
+    /// Wakes the notifiers' senders when a job's end stored alerts.
+    pub doorbell: Arc<crate::alerts::deliver::Doorbell>,
 }
 
 impl Service {
@@ -86,9 +92,12 @@ impl Service {
             .store
             .create_job(&scan.name, trigger, &expected, &work, now, deadline)?;
         if expected.is_empty() {
-            self.store
-                .finish_job(id, store::FAILED, "no agent is connected", None, now)?;
-            self.store.retain(&scan.name, scan.retention)?;
+            let trigger = if trigger == "manual" {
+                Trigger::Manual
+            } else {
+                Trigger::Scheduled
+            };
+            self.end(id, &scan.name, trigger, "no agent is connected", None, &[])?;
         }
         self.work_ready.notify_waiters();
         Ok(id)
@@ -218,24 +227,87 @@ impl Service {
             .filter(|n| !job.reported.contains(n))
             .cloned()
             .collect();
-        let totals = composed
-            .groups
-            .first()
-            .map(|g| serde_json::to_string(&g.totals).unwrap_or_default())
-            .unwrap_or_else(|| "{}".into());
-        let report = serde_json::to_string(&composed).unwrap_or_default();
         let reason = if missing.is_empty() {
             String::new()
         } else {
             format!("no report from {} by the deadline", missing.join(", "))
         };
-        self.store.finish_job(
+        let trigger = trigger_of(job);
+        self.end(
             job.id,
-            store::COMPLETED,
+            &job.scan,
+            trigger,
             &reason,
-            Some((&report, &totals, &missing)),
-            self.now(),
-        )?;
+            Some(&composed),
+            &missing,
+        )
+    }
+
+    /// Ends a job, completed with its composed report or failed without
+    /// one, with the alerts its scan's rules send, and applies retention.
+    fn end(
+        &self,
+        id: i64,
+        scan_name: &str,
+        trigger: Trigger,
+        reason: &str,
+        composed: Option<&ClusterReport>,
+        missing: &[String],
+    ) -> Result<(), JobError> {
+        let state = if composed.is_some() {
+            store::COMPLETED
+        } else {
+            store::FAILED
+        };
+        let scan = self.config.scan(scan_name);
+        let alerts = match scan {
+            Some(scan) if !scan.alerts.is_empty() => {
+                let ending = Ending {
+                    job: id,
+                    trigger,
+                    state,
+                    reason,
+                    composed,
+                    missing,
+                    time: self.clock.now().to_rfc3339(),
+                };
+                let previous = || {
+                    let text = self.store.previous_report(scan_name, id).ok()??;
+                    serde_json::from_str(&text).ok()
+                };
+                alerts::decide(
+                    scan,
+                    &self.config.cluster_name,
+                    &self.config.external_url,
+                    &ending,
+                    &previous,
+                )
+            }
+            _ => Vec::new(),
+        };
+        let texts = composed.map(|c| {
+            let totals = c
+                .groups
+                .first()
+                .map(|g| serde_json::to_string(&g.totals).unwrap_or_default())
+                .unwrap_or_else(|| "{}".into());
+            (
+                serde_json::to_string(c).unwrap_or_default(),
+                totals,
+                summary(c).to_string(),
+            )
+        });
+        let composition = texts.as_ref().map(|(report, totals, summary)| Composition {
+            report,
+            totals,
+            missing,
+            summary,
+        });
+        self.store
+            .finish_job(id, state, reason, composition, &alerts, self.now())?;
+        if !alerts.is_empty() {
+            self.doorbell.ring();
+        }
         if let Some(scan) = scan {
             self.store.retain(&scan.name, scan.retention)?;
         }
@@ -294,22 +366,57 @@ impl Service {
                 self.store.retry_job(job.id, now + span)?;
                 self.work_ready.notify_waiters();
             } else if job.reported.is_empty() {
-                self.store.finish_job(
-                    job.id,
-                    store::FAILED,
-                    &format!("no node reported in {} tries", job.attempt),
-                    None,
-                    now,
-                )?;
-                if let Some(scan) = self.config.scan(&job.scan) {
-                    self.store.retain(&scan.name, scan.retention)?;
-                }
+                let reason = format!("no node reported in {} tries", job.attempt);
+                self.end(job.id, &job.scan, trigger_of(&job), &reason, None, &[])?;
             } else {
                 self.complete(&job)?;
             }
         }
         Ok(())
     }
+}
+
+fn trigger_of(job: &JobRow) -> Trigger {
+    if job.trigger == "manual" {
+        Trigger::Manual
+    } else {
+        Trigger::Scheduled
+    }
+}
+
+/// What metrics read of a composed report without parsing it: node health,
+/// items in error and mixed, results cut by the sandbox's time or memory cap.
+fn summary(c: &ClusterReport) -> serde_json::Value {
+    let mut health = std::collections::BTreeMap::<String, usize>::new();
+    let (mut error, mut mixed, mut timeouts, mut memory, mut nodes) = (0, 0, 0, 0, 0);
+    for g in &c.groups {
+        nodes += g.nodes.len();
+        for n in &g.nodes {
+            *health.entry(n.health.to_string()).or_default() += 1;
+        }
+        for item in &g.items {
+            match item.state {
+                ClusterState::Error => error += 1,
+                ClusterState::Mixed => mixed += 1,
+                _ => {}
+            }
+            for r in item.results.iter().filter(|r| r.state == State::Error) {
+                if r.reason.contains("timed out") {
+                    timeouts += 1;
+                } else if r.reason.contains("memory cap") {
+                    memory += 1;
+                }
+            }
+        }
+    }
+    serde_json::json!({
+        "nodes": nodes,
+        "health": health,
+        "error": error,
+        "mixed": mixed,
+        "timeouts": timeouts,
+        "memoryCap": memory,
+    })
 }
 
 #[cfg(test)]
@@ -357,12 +464,16 @@ mod tests {
                 request_timeout: Duration::from_secs(90),
                 local_nodes: Vec::new(),
                 skip_config: None,
+                notifiers: Vec::new(),
+                cluster_name: "local".into(),
+                external_url: "http://127.0.0.1:8080".into(),
             },
             store: Store::open(&dir.join("kubecis.db")).unwrap(),
             clock,
             work_ready: tokio::sync::Notify::new(),
             composing: Default::default(),
             finishing: Default::default(),
+            doorbell: Default::default(),
         }
     }
 

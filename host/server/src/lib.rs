@@ -7,12 +7,16 @@
 //! - [`store`]: SQLite (WAL, migrations, retention);
 //! - [`jobs`]: a job's life, from start to composed report;
 //! - [`local`]: nodes the server scans itself, without agents;
+//! - [`alerts`]: alert rules decided at a job's end, sent in the background;
+//! - [`metrics`]: `/metrics` for Prometheus;
 //! - [`api`]: the HTTP API, tokens and roles.
 
+pub mod alerts;
 pub mod api;
 pub mod config;
 pub mod jobs;
 pub mod local;
+pub mod metrics;
 pub mod schedule;
 pub mod store;
 
@@ -72,6 +76,12 @@ pub async fn serve(
     let address = listener
         .local_addr()
         .map_err(|e| ServeError::Listen(config.listen, e))?;
+    let doorbell = Arc::new(alerts::deliver::Doorbell::default());
+    let now = {
+        let clock = clock.clone();
+        Arc::new(move || clock.now().timestamp())
+    };
+    alerts::deliver::start(&config.notifiers, store.clone(), doorbell.clone(), now);
     let service = Arc::new(Service {
         config,
         store,
@@ -79,6 +89,7 @@ pub async fn serve(
         work_ready: tokio::sync::Notify::new(),
         composing: Default::default(),
         finishing: Default::default(),
+        doorbell,
     });
     let ticking = service.clone();
     tokio::spawn(async move {

@@ -18,7 +18,8 @@ pub enum StoreError {
 }
 
 /// Schema versions, applied in order; `user_version` says how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE agents (
     name TEXT PRIMARY KEY,
     info TEXT NOT NULL,
@@ -55,7 +56,41 @@ CREATE TABLE cluster_reports (
     totals TEXT NOT NULL,
     missing TEXT NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE alerts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created INTEGER NOT NULL,
+    scan TEXT NOT NULL,
+    job INTEGER NOT NULL,
+    rule TEXT NOT NULL,
+    level TEXT NOT NULL,
+    notifier TEXT NOT NULL,
+    state TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt INTEGER NOT NULL DEFAULT 0,
+    finished INTEGER,
+    error TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL
+);
+CREATE INDEX alerts_due ON alerts (notifier, state, next_attempt);
+CREATE INDEX alerts_by_rule ON alerts (scan, rule, notifier, id);
+CREATE TABLE scan_counts (
+    scan TEXT PRIMARY KEY,
+    completed INTEGER NOT NULL DEFAULT 0,
+    failed INTEGER NOT NULL DEFAULT 0
+);
+ALTER TABLE cluster_reports ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';
+"#,
+];
+
+/// An alert's state.
+pub const PENDING: &str = "pending";
+pub const SENT: &str = "sent";
+pub const SUPPRESSED: &str = "suppressed";
+
+/// Alerts kept in the history; older ones are dropped as new ones come.
+const ALERT_HISTORY: i64 = 10_000;
 
 /// A job's state.
 pub const ACTIVE: &str = "active";
@@ -100,6 +135,53 @@ pub struct ReportRow {
     pub finished: Option<i64>,
     pub totals: serde_json::Value,
     pub missing: Vec<String>,
+}
+
+/// A composed report as a job's end stores it.
+pub struct Composition<'a> {
+    pub report: &'a str,
+    pub totals: &'a str,
+    pub missing: &'a [String],
+    /// Counts for metrics (health, items in error and mixed, …).
+    pub summary: &'a str,
+}
+
+/// An alert waiting to be sent.
+#[derive(Debug, Clone)]
+pub struct PendingAlert {
+    pub id: i64,
+    pub attempts: i64,
+    pub body: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertRow {
+    pub id: i64,
+    pub created: i64,
+    pub scan: String,
+    pub job: i64,
+    pub rule: String,
+    pub level: String,
+    pub notifier: String,
+    /// `pending`, `sent`, `failed` or `suppressed`.
+    pub state: String,
+    pub attempts: i64,
+    pub finished: Option<i64>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub error: String,
+}
+
+/// Per scan, what metrics show: its newest report and its counts.
+#[derive(Debug, Clone, Default)]
+pub struct ScanStats {
+    pub scan: String,
+    pub completed: i64,
+    pub failed: i64,
+    pub last_totals: Option<serde_json::Value>,
+    pub last_summary: Option<serde_json::Value>,
+    /// Seconds from start to end of the scan's newest finished job.
+    pub last_duration: Option<i64>,
 }
 
 /// Where a job stands, cheaply.
@@ -362,28 +444,224 @@ impl Store {
     }
 
     /// Ends a job: its state, why, and the composed report (if any), in one transaction.
+    /// Ends a job: its state, its composed report, its scan's counts and
+    /// the alerts it sends, in one transaction. An alert whose rule sent
+    /// (or is sending) to the same notifier within its interval is kept as
+    /// suppressed.
     pub fn finish_job(
         &self,
         job: i64,
         state: &str,
         reason: &str,
-        composed: Option<(&str, &str, &[String])>,
+        composed: Option<Composition>,
+        alerts: &[crate::alerts::NewAlert],
         now: i64,
     ) -> Result<(), StoreError> {
         self.with(|db| {
             let tx = db.transaction()?;
-            tx.execute(
-                "UPDATE jobs SET state = ?2, reason = ?3, finished = ?4 WHERE id = ?1",
+            let scan: String = tx.query_row(
+                "UPDATE jobs SET state = ?2, reason = ?3, finished = ?4 WHERE id = ?1 RETURNING scan",
                 params![job, state, reason, now],
+                |r| r.get(0),
             )?;
-            if let Some((report, totals, missing)) = composed {
-                let missing = serde_json::to_string(missing).unwrap_or_default();
+            if let Some(c) = composed {
+                let missing = serde_json::to_string(c.missing).unwrap_or_default();
                 tx.execute(
-                    "INSERT OR REPLACE INTO cluster_reports (job, report, totals, missing) VALUES (?1, ?2, ?3, ?4)",
-                    params![job, report, totals, missing],
+                    "INSERT OR REPLACE INTO cluster_reports (job, report, totals, missing, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![job, c.report, c.totals, missing, c.summary],
+                )?;
+            }
+            let (completed, failed) = if state == COMPLETED { (1, 0) } else { (0, 1) };
+            tx.execute(
+                "INSERT INTO scan_counts (scan, completed, failed) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (scan) DO UPDATE SET completed = completed + ?2, failed = failed + ?3",
+                params![scan, completed, failed],
+            )?;
+            for a in alerts {
+                let recent: bool = tx.query_row(
+                    "SELECT EXISTS (SELECT 1 FROM alerts WHERE scan = ?1 AND rule = ?2 AND notifier = ?3
+                     AND state IN ('pending', 'sent') AND created > ?4)",
+                    params![scan, a.rule, a.notifier, now - a.min_interval],
+                    |r| r.get(0),
+                )?;
+                let (state, finished) = if a.min_interval > 0 && recent {
+                    (SUPPRESSED, Some(now))
+                } else {
+                    (PENDING, None)
+                };
+                tx.execute(
+                    "INSERT INTO alerts (created, scan, job, rule, level, notifier, state, finished, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    params![now, scan, job, a.rule, a.level, a.notifier, state, finished, a.body],
+                )?;
+            }
+            if !alerts.is_empty() {
+                tx.execute(
+                    "DELETE FROM alerts WHERE id <= (SELECT MAX(id) FROM alerts) - ?1",
+                    [ALERT_HISTORY],
                 )?;
             }
             tx.commit()
+        })
+    }
+
+    /// A notifier's alerts due to be tried, oldest first.
+    pub fn due_alerts(
+        &self,
+        notifier: &str,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<PendingAlert>, StoreError> {
+        self.with(|db| {
+            let mut q = db.prepare_cached(
+                "SELECT id, attempts, body FROM alerts
+                 WHERE notifier = ?1 AND state = 'pending' AND next_attempt <= ?2 ORDER BY id LIMIT ?3",
+            )?;
+            let rows = q.query_map(params![notifier, now, limit], |r| {
+                Ok(PendingAlert {
+                    id: r.get(0)?,
+                    attempts: r.get(1)?,
+                    body: r.get(2)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    pub fn alert_sent(&self, id: i64, attempts: i64, now: i64) -> Result<(), StoreError> {
+        self.set_alert(id, SENT, attempts, "", now, Some(now))
+    }
+
+    pub fn alert_failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        error: &str,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.set_alert(id, FAILED, attempts, error, now, Some(now))
+    }
+
+    pub fn alert_retry(
+        &self,
+        id: i64,
+        attempts: i64,
+        error: &str,
+        at: i64,
+    ) -> Result<(), StoreError> {
+        self.set_alert(id, PENDING, attempts, error, at, None)
+    }
+
+    fn set_alert(
+        &self,
+        id: i64,
+        state: &str,
+        attempts: i64,
+        error: &str,
+        next: i64,
+        finished: Option<i64>,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            db.execute(
+                "UPDATE alerts SET state = ?2, attempts = ?3, error = ?4, next_attempt = ?5, finished = ?6 WHERE id = ?1",
+                params![id, state, attempts, error, next, finished],
+            )
+            .map(drop)
+        })
+    }
+
+    /// The alert history, newest first.
+    pub fn alerts(
+        &self,
+        scan: Option<&str>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<AlertRow>, StoreError> {
+        self.with(|db| {
+            let mut q = db.prepare(
+                "SELECT id, created, scan, job, rule, level, notifier, state, attempts, finished, error
+                 FROM alerts WHERE (?1 IS NULL OR scan = ?1) ORDER BY id DESC LIMIT ?2 OFFSET ?3",
+            )?;
+            let rows = q.query_map(params![scan, limit, offset], |r| {
+                Ok(AlertRow {
+                    id: r.get(0)?,
+                    created: r.get(1)?,
+                    scan: r.get(2)?,
+                    job: r.get(3)?,
+                    rule: r.get(4)?,
+                    level: r.get(5)?,
+                    notifier: r.get(6)?,
+                    state: r.get(7)?,
+                    attempts: r.get(8)?,
+                    finished: r.get(9)?,
+                    error: r.get(10)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    /// Alerts by state, for metrics.
+    pub fn alert_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        self.with(|db| {
+            let mut q = db
+                .prepare("SELECT notifier, state, COUNT(*) FROM alerts GROUP BY notifier, state")?;
+            let rows = q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect()
+        })
+    }
+
+    /// The report of the scan's newest completed job before `job`.
+    pub fn previous_report(&self, scan: &str, job: i64) -> Result<Option<String>, StoreError> {
+        self.with(|db| {
+            db.query_row(
+                "SELECT c.report FROM cluster_reports c JOIN jobs j ON j.id = c.job
+                 WHERE j.scan = ?1 AND j.id < ?2 ORDER BY j.id DESC LIMIT 1",
+                params![scan, job],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    /// Per scan: counts of ended jobs, the newest report's totals and summary.
+    pub fn scan_stats(&self) -> Result<Vec<ScanStats>, StoreError> {
+        self.with(|db| {
+            let mut out: Vec<ScanStats> = Vec::new();
+            let mut q = db.prepare("SELECT scan, completed, failed FROM scan_counts ORDER BY scan")?;
+            for row in q.query_map([], |r| {
+                Ok(ScanStats {
+                    scan: r.get(0)?,
+                    completed: r.get(1)?,
+                    failed: r.get(2)?,
+                    ..ScanStats::default()
+                })
+            })? {
+                out.push(row?);
+            }
+            for stats in &mut out {
+                let newest = db
+                    .query_row(
+                        "SELECT c.totals, c.summary FROM cluster_reports c JOIN jobs j ON j.id = c.job
+                         WHERE j.scan = ?1 ORDER BY j.id DESC LIMIT 1",
+                        [&stats.scan],
+                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+                    )
+                    .optional()?;
+                if let Some((totals, summary)) = newest {
+                    stats.last_totals = serde_json::from_str(&totals).ok();
+                    stats.last_summary = serde_json::from_str(&summary).ok();
+                }
+                stats.last_duration = db
+                    .query_row(
+                        "SELECT finished - created FROM jobs WHERE scan = ?1 AND finished IS NOT NULL
+                         ORDER BY id DESC LIMIT 1",
+                        [&stats.scan],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+            }
+            Ok(out)
         })
     }
 

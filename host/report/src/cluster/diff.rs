@@ -22,6 +22,29 @@ pub struct Snapshot {
 pub struct SnapshotError(pub String);
 
 impl Snapshot {
+    /// A cluster report of one benchmark.
+    pub fn of_cluster(c: &ClusterReport) -> Result<Snapshot, SnapshotError> {
+        let [group] = c.groups.as_slice() else {
+            return Err(SnapshotError(format!(
+                "holds {} benchmarks; diff compares one",
+                c.groups.len()
+            )));
+        };
+        let mut states = BTreeMap::new();
+        for item in &group.items {
+            for r in &item.results {
+                states.insert(
+                    (r.node.clone(), item.id.clone()),
+                    (r.state, item.title.clone()),
+                );
+            }
+        }
+        Ok(Snapshot {
+            benchmark: group.benchmark.clone(),
+            states,
+        })
+    }
+
     /// A node report or a cluster report (of one benchmark).
     pub fn read(path: &Path) -> Result<Snapshot, SnapshotError> {
         Self::read_file(path).map_err(SnapshotError)
@@ -49,15 +72,7 @@ impl Snapshot {
             super::SCHEMA => {
                 let c: ClusterReport =
                     serde_json::from_value(value).map_err(|e| format!("{file}: {e}"))?;
-                let [group] = <[_; 1]>::try_from(c.groups).map_err(|g: Vec<_>| {
-                    format!("{file} holds {} benchmarks; diff compares one", g.len())
-                })?;
-                for item in group.items {
-                    for r in item.results {
-                        states.insert((r.node, item.id.clone()), (r.state, item.title.clone()));
-                    }
-                }
-                group.benchmark
+                return Snapshot::of_cluster(&c).map_err(|e| format!("{file} {e}"));
             }
             other => {
                 return Err(format!(

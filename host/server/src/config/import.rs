@@ -392,16 +392,18 @@ fn from_cluster_scan(
             }
         },
     }
+    // A ClusterScan alerts only as its scanAlertRule says.
+    out.alert_switches = Some(AlertSwitches::default());
     if let Some(config) = spec.scheduled_scan_config {
         out.schedule = config.cron_schedule;
         if let Some(retention) = config.retention_count {
             out.retention = retention;
         }
         if let Some(rule) = config.scan_alert_rule {
-            out.alerts = AlertSwitches {
+            out.alert_switches = Some(AlertSwitches {
                 on_complete: rule.alert_on_complete,
                 on_failure: rule.alert_on_failure,
-            };
+            });
         }
     }
     out.warn_is_failure = spec.score_warning == ScoreWarning::Fail;

@@ -3,10 +3,12 @@
 //! Calico wrote them ([`import`]). Refused at start, with the file, the
 //! line and what was expected, when anything is unknown or wrong.
 
+pub mod alerting;
 mod import;
 
 use crate::local::LocalNode;
 use crate::schedule::{Schedule, parse_zone};
+use alerting::{AlertRule, Notifier, NotifierFile, RuleFile};
 use kubecis_engine::bundle::Library;
 use kubecis_engine::skipconfig::SkipConfig;
 use kubecis_report::cluster::ReportOptions;
@@ -51,6 +53,18 @@ struct File {
     /// A request not answered within this gets 408 (agents' polls end sooner).
     #[serde(default = "default_request_timeout", with = "humantime_serde")]
     request_timeout: Duration,
+    /// Where alerts go.
+    #[serde(default)]
+    notifiers: Vec<NotifierFile>,
+    /// The `cluster_name` label of metrics and alerts.
+    #[serde(default = "default_cluster_name")]
+    cluster_name: String,
+    /// This server's address as users reach it, for links in alerts.
+    external_url: Option<String>,
+}
+
+fn default_cluster_name() -> String {
+    "local".into()
 }
 
 fn default_request_timeout() -> Duration {
@@ -102,11 +116,17 @@ struct ScanFile {
     /// Calico's `spec.cis` options for the composed report.
     #[serde(default)]
     cis: Option<serde_json::Value>,
+    /// Rancher's four alerts to these notifiers (unless `alerts` says otherwise).
+    #[serde(default)]
+    notifiers: Vec<String>,
+    /// Alert rules of this scan.
+    alerts: Option<Vec<RuleFile>>,
     /// Where the scan was written (set for imported scans).
     #[serde(skip)]
     origin: Option<String>,
+    /// Rancher's `scanAlertRule` of an imported ClusterScan.
     #[serde(skip)]
-    alerts: AlertSwitches,
+    alert_switches: Option<AlertSwitches>,
     #[serde(skip)]
     warn_is_failure: bool,
 }
@@ -126,8 +146,10 @@ impl ScanFile {
             start_delay: Duration::ZERO,
             tries: default_tries(),
             cis: None,
+            notifiers: Vec::new(),
+            alerts: None,
             origin: Some(origin),
-            alerts: AlertSwitches::default(),
+            alert_switches: None,
             warn_is_failure: false,
         }
     }
@@ -168,6 +190,10 @@ pub struct Config {
     /// Skip lists per benchmark (Rancher's `security-scan-cfg`), for every
     /// scan, and the file they came from.
     pub skip_config: Option<(PathBuf, SkipConfig)>,
+    pub notifiers: Vec<Notifier>,
+    pub cluster_name: String,
+    /// Base of the links in alerts (`external_url`, else the listen address).
+    pub external_url: String,
 }
 
 #[derive(Clone)]
@@ -198,8 +224,8 @@ pub struct ScanConfig {
     pub options: ReportOptions,
     /// Where it was written: the config file, or an imported file and its kind.
     pub origin: String,
-    /// Rancher's alert switches, for the notifiers.
-    pub alerts: AlertSwitches,
+    /// When the scan sends alerts, and to which notifiers.
+    pub alerts: Vec<AlertRule>,
     /// Rancher's `scoreWarning: fail`: a `warn` counts as a failure.
     pub warn_is_failure: bool,
 }
@@ -268,6 +294,8 @@ impl Config {
                 secret,
             });
         }
+        let default_notifiers = alerting::default_notifiers(&raw.notifiers);
+        let notifiers = alerting::notifiers(raw.notifiers, base)?;
         let mut scans = Vec::new();
         let mut scan_names = BTreeSet::new();
         for s in raw.scans {
@@ -312,6 +340,14 @@ impl Config {
                 Some(cis) => ReportOptions::parse(&cis.to_string())
                     .map_err(|e| format!("scans: {}: cis: {e}", s.name))?,
             };
+            let alerts = alerting::rules(
+                &s.name,
+                s.alerts,
+                s.notifiers,
+                s.alert_switches,
+                &notifiers,
+                &default_notifiers,
+            )?;
             scans.push(ScanConfig {
                 name: s.name,
                 benchmark: s.benchmark,
@@ -324,7 +360,7 @@ impl Config {
                 tries: s.tries,
                 options,
                 origin: s.origin.unwrap_or_default(),
-                alerts: s.alerts,
+                alerts,
                 warn_is_failure: s.warn_is_failure,
             });
         }
@@ -349,6 +385,12 @@ impl Config {
             request_timeout: raw.request_timeout.max(Duration::from_secs(1)),
             local_nodes,
             skip_config,
+            external_url: match raw.external_url {
+                Some(url) => url.trim_end_matches('/').to_owned(),
+                None => format!("http://{}", raw.listen),
+            },
+            notifiers,
+            cluster_name: raw.cluster_name,
         })
     }
 
