@@ -590,3 +590,89 @@ fn a_bad_notifier_config_is_refused_without_echoing_the_url() {
         assert!(!err.contains("secret-token"), "{err}");
     }
 }
+
+/// Rules replaced through the API hold (across a restart) until deleted;
+/// only an admin may change them, and bad rules change nothing.
+#[test]
+fn alert_rules_are_set_through_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let receiver = Receiver::start(Behaviour::Accept);
+    let config = format!(
+        "notifiers:\n  - {{name: hook, webhook: {{urlFile: {}}}}}\n  - {{name: other, webhook: {{urlFile: {}}}}}\nscans:\n  - {{name: cis, benchmark: cis-1.8, alerts: [{{on: completed, notifiers: [hook]}}]}}\n",
+        url_file(dir.path(), "hook", &format!("{}/hook", receiver.url)),
+        url_file(dir.path(), "other", &format!("{}/other", receiver.url)),
+    );
+    let mut server = Server::start(dir.path(), &config);
+    let path = "/api/v1/scans/cis/alerts";
+    let rules = get(&server, path);
+    assert_eq!(rules["from"], "config");
+    assert_eq!(rules["rules"][0]["on"], "completed");
+
+    let new = br#"[{"name": "loud", "on": "completed", "runs": ["manual"], "level": "critical", "notifiers": ["other"], "minInterval": "10m"}]"#;
+    for (token, body, want, says) in [
+        (VIEWER, new.as_slice(), 403, "role"),
+        (
+            ADMIN,
+            br#"[{"on": "completed", "notifiers": ["nobody"]}]"#.as_slice(),
+            400,
+            "notifier nobody is not one of notifiers",
+        ),
+        (
+            ADMIN,
+            br#"[{"on": "sometimes", "notifiers": ["hook"]}]"#.as_slice(),
+            400,
+            "unknown variant `sometimes`",
+        ),
+        (
+            ADMIN,
+            br#"[{"on": "completed", "notifiers": ["hook"], "minInterval": "soon"}]"#.as_slice(),
+            400,
+            "minInterval",
+        ),
+        (ADMIN, b"{not json".as_slice(), 400, "alert rules"),
+    ] {
+        let (status, answer) = server.request("PUT", path, Some(token), body);
+        assert_eq!(status, want, "{answer}");
+        assert!(answer.contains(says), "{says}: {answer}");
+        assert_eq!(
+            get(&server, path)["from"],
+            "config",
+            "a refused request changes nothing"
+        );
+    }
+    let (status, answer) = server.request("PUT", path, Some(ADMIN), new);
+    assert_eq!(status, 200, "{answer}");
+
+    // Kept across a restart, and used for the next job's end.
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    drop(server);
+    let server = Server::start(dir.path(), &config);
+    let rules = get(&server, path);
+    assert_eq!(rules["from"], "api");
+    assert_eq!(rules["rules"][0]["name"], "loud");
+    assert_eq!(rules["rules"][0]["minInterval"], "10m");
+    let worker = Materialised::new("kubeadm-worker");
+    let _agents = Agents(vec![server.agent(&worker, "worker-1")]);
+    server.wait_for_agents(&["worker-1"]);
+    let job = server.run("cis");
+    server.finished(job, Duration::from_secs(60));
+    let sent = receiver.wait_for("/other", 1);
+    assert_eq!(sent[0]["rule"], "loud");
+    assert_eq!(sent[0]["level"], "critical");
+    assert_eq!(receiver.count("/hook"), 0);
+
+    // Deleted: the config's rule again.
+    assert_eq!(server.request("DELETE", path, Some(VIEWER), b"").0, 403);
+    assert_eq!(server.request("DELETE", path, Some(ADMIN), b"").0, 204);
+    assert_eq!(get(&server, path)["from"], "config");
+    let job = server.run("cis");
+    server.finished(job, Duration::from_secs(60));
+    receiver.wait_for("/hook", 1);
+    assert_eq!(
+        server
+            .request("PUT", "/api/v1/scans/nope/alerts", Some(ADMIN), new)
+            .0,
+        404
+    );
+}

@@ -2,6 +2,7 @@
 //! JSON naming what was wrong. Nothing is stored from a refused request.
 
 use crate::config::Role;
+use crate::config::alerting;
 use crate::jobs::{JobError, Service};
 use crate::store::{self, StoreError};
 use axum::Router;
@@ -38,6 +39,12 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/scans", get(scans))
         .route("/api/v1/scans/{scan}/run", post(run))
         .route("/api/v1/scans/{scan}/status", get(status))
+        .route(
+            "/api/v1/scans/{scan}/alerts",
+            get(scan_alerts)
+                .put(set_scan_alerts)
+                .delete(reset_scan_alerts),
+        )
         .route("/api/v1/reports", get(reports))
         .route("/api/v1/reports/{job}", get(report).delete(delete_report))
         .route("/api/v1/reports/{job}/nodes/{node}", get(node_report))
@@ -125,7 +132,16 @@ fn authorize(service: &Service, headers: &HeaderMap, allowed: &[Role]) -> Api<Ro
     if !allowed.contains(&token.role) {
         return Err(ApiError(
             StatusCode::FORBIDDEN,
-            format!("token {} ({:?}) may not do this", token.name, token.role),
+            format!(
+                "token {} has the role {}; this needs the role {}",
+                token.name,
+                token.role.as_str(),
+                allowed
+                    .iter()
+                    .map(|r| r.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            ),
         ));
     }
     Ok(token.role)
@@ -266,7 +282,7 @@ async fn scans(State(s): State<Arc<Service>>, headers: HeaderMap) -> Api<Respons
                 "deadlineSeconds": c.deadline.as_secs(),
                 "tries": c.tries,
                 "definedIn": c.origin,
-                "alerts": c.alerts,
+                "alerts": s.alert_rules(c),
             })
         })
         .collect();
@@ -466,6 +482,73 @@ async fn node_report(
         .into_response())
 }
 
+/// A scan's alert rules and where they come from (`config` or `api`).
+async fn scan_alerts(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(scan): Path<String>,
+) -> Api<Response> {
+    authorize(&s, &headers, READ)?;
+    blocking(move || {
+        let config = s
+            .config
+            .scan(&scan)
+            .ok_or_else(|| JobError::UnknownScan(scan.clone()))?;
+        let from = if s.store.alert_rules(&scan)?.is_some() {
+            "api"
+        } else {
+            "config"
+        };
+        Ok(
+            axum::Json(json!({ "scan": scan, "from": from, "rules": s.alert_rules(config) }))
+                .into_response(),
+        )
+    })
+    .await
+}
+
+/// Replaces a scan's alert rules (the config's `alerts` format, as JSON);
+/// they hold until deleted, across restarts.
+async fn set_scan_alerts(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(scan): Path<String>,
+    body: Bytes,
+) -> Api<Response> {
+    authorize(&s, &headers, ADMIN)?;
+    blocking(move || {
+        if s.config.scan(&scan).is_none() {
+            return Err(JobError::UnknownScan(scan).into());
+        }
+        let text = std::str::from_utf8(&body)
+            .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not UTF-8".into()))?;
+        let rules = alerting::rules_from_json(&scan, text, &s.config.notifiers)
+            .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
+        // Stored as read back, so what is kept is what was checked.
+        let stored = serde_json::to_string(&rules).unwrap_or_default();
+        s.store.set_alert_rules(&scan, Some(&stored), s.now())?;
+        Ok(axum::Json(json!({ "scan": scan, "from": "api", "rules": rules })).into_response())
+    })
+    .await
+}
+
+/// Drops the rules set through the API: the config's apply again.
+async fn reset_scan_alerts(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(scan): Path<String>,
+) -> Api<StatusCode> {
+    authorize(&s, &headers, ADMIN)?;
+    blocking(move || {
+        if s.config.scan(&scan).is_none() {
+            return Err(JobError::UnknownScan(scan).into());
+        }
+        s.store.set_alert_rules(&scan, None, s.now())?;
+        Ok(StatusCode::NO_CONTENT)
+    })
+    .await
+}
+
 /// The alert history, newest first: sent, failed (with why), suppressed by
 /// a rule's interval, or still pending.
 async fn alerts(
@@ -547,13 +630,16 @@ mod tests {
 
     /// `(METHOD, /path)` of every route this file declares.
     fn routes() -> BTreeSet<(String, String)> {
-        let source = include_str!("api.rs");
+        // Without whitespace each route is one run of text, however
+        // rustfmt wrapped it.
+        let source: String = include_str!("api.rs")
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
         let mut out = BTreeSet::new();
-        for line in source.lines().map(str::trim) {
-            let Some(rest) = line.strip_prefix(".route(\"") else {
-                continue;
-            };
-            let (path, handlers) = rest.split_once('"').unwrap();
+        for piece in source.split(".route(\"").skip(1) {
+            let (path, rest) = piece.split_once('"').unwrap();
+            let handlers = rest.split(".layer(").next().unwrap();
             for method in ["get", "post", "put", "delete"] {
                 if handlers.contains(&format!("{method}(")) {
                     out.insert((method.to_uppercase(), path.to_string()));

@@ -4,7 +4,7 @@
 //! cluster report, and kept by the scan's retention.
 
 use crate::alerts::{self, Ending};
-use crate::config::alerting::Trigger;
+use crate::config::alerting::{self, AlertRule, Trigger};
 use crate::config::{Config, ScanConfig};
 use crate::schedule::Clock;
 use crate::store::{self, Composition, JobRow, Store, StoreError};
@@ -101,6 +101,27 @@ impl Service {
         }
         self.work_ready.notify_waiters();
         Ok(id)
+    }
+
+    /// A scan's alert rules: those set through the API, else the config's.
+    /// Rules stored before a notifier left the config fall back, saying so.
+    pub fn alert_rules(&self, scan: &ScanConfig) -> Vec<AlertRule> {
+        match self.store.alert_rules(&scan.name) {
+            Ok(Some(json)) => {
+                match alerting::rules_from_json(&scan.name, &json, &self.config.notifiers) {
+                    Ok(rules) => rules,
+                    Err(e) => {
+                        eprintln!("kubecis serve: stored {e}; the config's rules apply");
+                        scan.alerts.clone()
+                    }
+                }
+            }
+            Ok(None) => scan.alerts.clone(),
+            Err(e) => {
+                eprintln!("kubecis serve: scan {}: alert rules: {e}", scan.name);
+                scan.alerts.clone()
+            }
+        }
     }
 
     /// The next scan this node's agent should run, if any.
@@ -260,8 +281,9 @@ impl Service {
             store::FAILED
         };
         let scan = self.config.scan(scan_name);
+        let rules = scan.map(|s| self.alert_rules(s)).unwrap_or_default();
         let alerts = match scan {
-            Some(scan) if !scan.alerts.is_empty() => {
+            Some(scan) if !rules.is_empty() => {
                 let ending = Ending {
                     job: id,
                     trigger,
@@ -277,6 +299,7 @@ impl Service {
                 };
                 alerts::decide(
                     scan,
+                    &rules,
                     &self.config.cluster_name,
                     &self.config.external_url,
                     &ending,

@@ -81,6 +81,11 @@ CREATE TABLE scan_counts (
     failed INTEGER NOT NULL DEFAULT 0
 );
 ALTER TABLE cluster_reports ADD COLUMN summary TEXT NOT NULL DEFAULT '{}';
+CREATE TABLE alert_rules (
+    scan TEXT PRIMARY KEY,
+    rules TEXT NOT NULL,
+    updated INTEGER NOT NULL
+);
 "#,
 ];
 
@@ -502,6 +507,38 @@ impl Store {
                 )?;
             }
             tx.commit()
+        })
+    }
+
+    /// A scan's alert rules set through the API (JSON), if any.
+    pub fn alert_rules(&self, scan: &str) -> Result<Option<String>, StoreError> {
+        self.with(|db| {
+            db.query_row(
+                "SELECT rules FROM alert_rules WHERE scan = ?1",
+                [scan],
+                |r| r.get(0),
+            )
+            .optional()
+        })
+    }
+
+    /// Sets (or with `None`, drops) a scan's alert rules set through the API.
+    pub fn set_alert_rules(
+        &self,
+        scan: &str,
+        rules: Option<&str>,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.with(|db| {
+            match rules {
+                Some(rules) => db.execute(
+                    "INSERT INTO alert_rules (scan, rules, updated) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (scan) DO UPDATE SET rules = ?2, updated = ?3",
+                    params![scan, rules, now],
+                ),
+                None => db.execute("DELETE FROM alert_rules WHERE scan = ?1", [scan]),
+            }
+            .map(drop)
         })
     }
 

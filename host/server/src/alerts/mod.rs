@@ -93,10 +93,11 @@ pub struct Ending<'a> {
     pub time: String,
 }
 
-/// The alerts a job's end sends. `previous` gives the scan's report
+/// The alerts a job's end sends under `rules` (the scan's). `previous` gives the scan's report
 /// before this one (asked only when a drift rule applies).
 pub fn decide(
     scan: &ScanConfig,
+    rules: &[AlertRule],
     cluster: &str,
     link_base: &str,
     end: &Ending,
@@ -104,7 +105,7 @@ pub fn decide(
 ) -> Vec<NewAlert> {
     let mut out = Vec::new();
     let mut previous_report: Option<Option<ClusterReport>> = None;
-    for rule in scan.alerts.iter().filter(|r| r.runs.contains(&end.trigger)) {
+    for rule in rules.iter().filter(|r| r.runs.contains(&end.trigger)) {
         let fired = match rule.on {
             Event::Completed => Some((format!("scan {} {}", scan.name, end.state), Vec::new())),
             Event::Failures => failures(scan, end).map(|why| (why, Vec::new())),
@@ -245,5 +246,251 @@ fn body(
         regressions,
         report: format!("{link_base}/api/v1/reports/{}", end.job),
         time: end.time.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::alerting::Level;
+    use kubecis_model::NodeType;
+    use kubecis_model::cluster::{ClusterGroup, ClusterItem, NodeResult};
+    use kubecis_model::report::State;
+    use std::time::Duration;
+
+    /// A scan with Rancher's four rules to one notifier.
+    fn scan(warn_is_failure: bool) -> ScanConfig {
+        let mut alerts = Vec::new();
+        for run in [Trigger::Manual, Trigger::Scheduled] {
+            for (on, level) in [
+                (Event::Completed, Level::Info),
+                (Event::Failures, Level::Warning),
+            ] {
+                alerts.push(AlertRule {
+                    name: format!("{}-{}", run.as_str(), on.as_str()),
+                    on,
+                    runs: vec![run],
+                    level,
+                    notifiers: vec!["ops".into()],
+                    min_interval: Duration::ZERO,
+                });
+            }
+        }
+        alerts.push(AlertRule {
+            name: "drift".into(),
+            on: Event::Drift,
+            runs: vec![Trigger::Manual, Trigger::Scheduled],
+            level: Level::Critical,
+            notifiers: vec!["ops".into(), "chat".into()],
+            min_interval: Duration::ZERO,
+        });
+        ScanConfig {
+            name: "cis".into(),
+            benchmark: "cis-1.8".into(),
+            profile: None,
+            skip: Vec::new(),
+            schedule: None,
+            retention: 3,
+            deadline: Duration::from_secs(60),
+            start_delay: Duration::ZERO,
+            tries: 1,
+            options: Default::default(),
+            origin: "test".into(),
+            alerts,
+            warn_is_failure,
+        }
+    }
+
+    /// A report of one item on two nodes in these states.
+    fn report(states: [State; 2]) -> ClusterReport {
+        let nodes = ["cp-1", "worker-1"];
+        let results: Vec<NodeResult> = nodes
+            .iter()
+            .zip(states)
+            .map(|(n, state)| NodeResult {
+                node: (*n).into(),
+                state,
+                actual: String::new(),
+                reason: String::new(),
+            })
+            .collect();
+        let failed_nodes = results
+            .iter()
+            .filter(|r| r.state == State::Fail)
+            .map(|r| r.node.clone())
+            .collect();
+        let state = if states[0] == states[1] {
+            states[0].into()
+        } else {
+            ClusterState::Mixed
+        };
+        ClusterReport {
+            schema: kubecis_model::cluster::SCHEMA.into(),
+            groups: vec![ClusterGroup {
+                benchmark: "cis-1.8".into(),
+                benchmark_title: "CIS".into(),
+                profile: None,
+                nodes: Vec::new(),
+                items: vec![ClusterItem {
+                    id: "4.1.5".into(),
+                    title: "kubelet.conf 600".into(),
+                    node_type: NodeType::Node,
+                    scored: true,
+                    state,
+                    nodes: nodes.iter().map(|n| (*n).into()).collect(),
+                    passed_nodes: Vec::new(),
+                    failed_nodes,
+                    missing_nodes: Vec::new(),
+                    remediation: String::new(),
+                    results,
+                }],
+                top_failed: Vec::new(),
+                totals: [(state.as_str().to_owned(), 1)].into_iter().collect(),
+            }],
+        }
+    }
+
+    fn fired(
+        scan: &ScanConfig,
+        trigger: Trigger,
+        state: &str,
+        now: Option<&ClusterReport>,
+        before: Option<ClusterReport>,
+    ) -> Vec<(String, String, String)> {
+        let end = Ending {
+            job: 7,
+            trigger,
+            state,
+            reason: if state == "failed" {
+                "no node reported in 6 tries"
+            } else {
+                ""
+            },
+            composed: now,
+            missing: &[],
+            time: "2026-12-01T00:00:00Z".into(),
+        };
+        decide(scan, &scan.alerts, "local", "http://kubecis", &end, &|| {
+            before.clone()
+        })
+        .into_iter()
+        .map(|a| (a.rule, a.level, a.notifier))
+        .collect()
+    }
+
+    fn rules(v: &[(String, String, String)]) -> Vec<&str> {
+        v.iter().map(|(r, _, _)| r.as_str()).collect()
+    }
+
+    #[test]
+    fn rancher_four_fire_exactly_when_they_should() {
+        let scan = scan(false);
+        let passing = report([State::Pass, State::Pass]);
+        let failing = report([State::Fail, State::Pass]);
+        let warning = report([State::Warn, State::Warn]);
+        let all_error = report([State::Error, State::Error]);
+        use Trigger::*;
+        let cases: &[(Trigger, &str, Option<&ClusterReport>, &[&str])] = &[
+            (Manual, "completed", Some(&passing), &["manual-completed"]),
+            (
+                Scheduled,
+                "completed",
+                Some(&passing),
+                &["scheduled-completed"],
+            ),
+            (
+                Manual,
+                "completed",
+                Some(&failing),
+                &["manual-completed", "manual-failures"],
+            ),
+            (
+                Scheduled,
+                "completed",
+                Some(&failing),
+                &["scheduled-completed", "scheduled-failures"],
+            ),
+            (
+                Scheduled,
+                "completed",
+                Some(&warning),
+                &["scheduled-completed"],
+            ),
+            // A broken scan never stays silent.
+            (
+                Scheduled,
+                "completed",
+                Some(&all_error),
+                &["scheduled-completed", "scheduled-failures"],
+            ),
+            (
+                Manual,
+                "failed",
+                None,
+                &["manual-completed", "manual-failures"],
+            ),
+        ];
+        for (trigger, state, now, want) in cases {
+            let got = fired(&scan, *trigger, state, *now, None);
+            assert_eq!(rules(&got), *want, "{trigger:?} {state} {now:?}");
+            for (rule, level, notifier) in &got {
+                assert_eq!(notifier, "ops");
+                let expected = if rule.ends_with("completed") {
+                    "info"
+                } else {
+                    "warning"
+                };
+                assert_eq!(level, expected, "{rule}");
+            }
+        }
+        // Under scoreWarning: fail, a warning is a failure.
+        let strict = super::tests::scan(true);
+        let got = fired(&strict, Scheduled, "completed", Some(&warning), None);
+        assert_eq!(rules(&got), ["scheduled-completed", "scheduled-failures"]);
+    }
+
+    #[test]
+    fn drift_names_what_regressed_and_where() {
+        let scan = scan(false);
+        let before = report([State::Pass, State::Pass]);
+        let now = report([State::Fail, State::Pass]);
+        let end = Ending {
+            job: 8,
+            trigger: Trigger::Scheduled,
+            state: "completed",
+            reason: "",
+            composed: Some(&now),
+            missing: &[],
+            time: "2026-12-01T00:00:00Z".into(),
+        };
+        let alerts = decide(
+            &scan,
+            &scan.alerts,
+            "local",
+            "http://kubecis",
+            &end,
+            &|| Some(before.clone()),
+        );
+        let drift: Vec<_> = alerts.iter().filter(|a| a.rule == "drift").collect();
+        assert_eq!(drift.len(), 2, "one per notifier");
+        assert_eq!(drift[0].level, "critical");
+        let body: AlertBody = serde_json::from_str(&drift[0].body).unwrap();
+        assert_eq!(body.regressions.len(), 1);
+        assert_eq!(body.regressions[0].id, "4.1.5");
+        assert_eq!(body.regressions[0].nodes, ["cp-1"]);
+        assert_eq!(body.report, "http://kubecis/api/v1/reports/8");
+        // Unchanged, fixed, or no report before: no drift.
+        for before in [Some(now.clone()), None] {
+            let got = fired(&scan, Trigger::Scheduled, "completed", Some(&now), before);
+            assert!(!rules(&got).contains(&"drift"), "{got:?}");
+        }
+        let got = fired(
+            &scan,
+            Trigger::Scheduled,
+            "completed",
+            Some(&before),
+            Some(now.clone()),
+        );
+        assert!(!rules(&got).contains(&"drift"));
     }
 }

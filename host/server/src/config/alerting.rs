@@ -246,6 +246,24 @@ fn check_url(url: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Rules given through the API (the config's `alerts` format, as JSON),
+/// checked as the config's are.
+pub fn rules_from_json(
+    scan: &str,
+    json: &str,
+    known: &[Notifier],
+) -> Result<Vec<AlertRule>, String> {
+    // The path names the rule and field a mistake is in (`[0].minInterval`).
+    let files: Vec<RuleFile> = serde_path_to_error::deserialize(
+        &mut serde_json::Deserializer::from_str(json),
+    )
+    .map_err(|e| match e.path().to_string().as_str() {
+        "." => format!("alert rules: {}", e.inner()),
+        path => format!("alert rules: {path}: {}", e.inner()),
+    })?;
+    rules(scan, Some(files), Vec::new(), None, known, &[])
+}
+
 /// A scan's rules: its own `alerts`, else Rancher's four (completed, has
 /// failures; manual, scheduled) to its `notifiers` or the default ones,
 /// as far as an imported ClusterScan's `scanAlertRule` switches them on.
