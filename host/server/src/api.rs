@@ -345,20 +345,36 @@ struct Page {
     offset: Option<i64>,
 }
 
+/// A store's listing of one page: (scan, limit, offset).
+type Lister<T> = fn(&store::Store, Option<&str>, i64, i64) -> Result<Vec<T>, StoreError>;
+
+/// Lists a store table a page at a time (50 rows by default, at most 500).
+async fn paged<T: serde::Serialize + 'static>(
+    s: Arc<Service>,
+    headers: HeaderMap,
+    p: Page,
+    list: Lister<T>,
+) -> Api<Response> {
+    authorize(&s, &headers, READ)?;
+    blocking(move || {
+        let limit = p.limit.unwrap_or(50).clamp(1, 500);
+        let rows = list(
+            &s.store,
+            p.scan.as_deref(),
+            limit,
+            p.offset.unwrap_or(0).max(0),
+        )?;
+        Ok(axum::Json(rows).into_response())
+    })
+    .await
+}
+
 async fn reports(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
     Query(p): Query<Page>,
 ) -> Api<Response> {
-    authorize(&s, &headers, READ)?;
-    blocking(move || {
-        let limit = p.limit.unwrap_or(50).clamp(1, 500);
-        let rows = s
-            .store
-            .reports(p.scan.as_deref(), limit, p.offset.unwrap_or(0).max(0))?;
-        Ok(axum::Json(rows).into_response())
-    })
-    .await
+    paged(s, headers, p, store::Store::reports).await
 }
 
 #[derive(Deserialize)]
@@ -556,15 +572,7 @@ async fn alerts(
     headers: HeaderMap,
     Query(p): Query<Page>,
 ) -> Api<Response> {
-    authorize(&s, &headers, READ)?;
-    blocking(move || {
-        let limit = p.limit.unwrap_or(50).clamp(1, 500);
-        let rows = s
-            .store
-            .alerts(p.scan.as_deref(), limit, p.offset.unwrap_or(0).max(0))?;
-        Ok(axum::Json(rows).into_response())
-    })
-    .await
+    paged(s, headers, p, store::Store::alerts).await
 }
 
 /// The notifiers by name and kind; their URLs are secrets and never leave.
