@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 #[path = "support/serve.rs"]
 mod support;
 
-use support::{peak_rss_mib, request, start_server};
+use support::{page, peak_rss_mib, request, sign_in, start_server};
 
 /// A recorded node report of a fixture, as JSON with `NODE` for its name.
 fn recorded(name: &str, dir: &Path) -> String {
@@ -127,6 +127,32 @@ fn main() {
     );
     assert_eq!(status, 200);
     let served_csv = fetch.elapsed();
+    // The dashboard's pages of that report: the first reads it, the next are
+    // pages of the report kept in memory.
+    let cookie = sign_in(&address);
+    let mut pages = Vec::new();
+    for (what, path) in [
+        (
+            "report page 1 (reads the report)",
+            format!("/ui/reports/{job}"),
+        ),
+        ("report page 2", format!("/ui/reports/{job}?page=2")),
+        (
+            "failed items of one node",
+            format!("/ui/reports/{job}?state=fail&node=node-04242"),
+        ),
+        ("text search", format!("/ui/reports/{job}?q=profiling")),
+        (
+            "one node's page",
+            format!("/ui/reports/{job}/nodes/node-00007"),
+        ),
+        ("overview", "/ui/".to_owned()),
+    ] {
+        let t = Instant::now();
+        let (status, size) = page(&address, &path, &cookie);
+        assert_eq!(status, 200, "{path}");
+        pages.push((what, t.elapsed(), size));
+    }
     let rss = peak_rss_mib(server.id());
     let _ = server.kill();
     let _ = server.wait();
@@ -145,5 +171,11 @@ fn main() {
         "  serve the Rancher CSV ({:.1} MiB)        {served_csv:>10.2?}",
         mib(csv.len())
     );
+    for (what, took, size) in &pages {
+        println!(
+            "  dashboard: {what:<33} {took:>10.2?}  ({:.0} KiB)",
+            *size as f64 / 1024.0
+        );
+    }
     println!("  server peak memory                      {rss:>8.1} MiB  (goal: < 500 MiB)");
 }

@@ -7,6 +7,7 @@ mod alerts;
 mod cli;
 mod cluster;
 mod conformance;
+mod dashboard;
 mod flags;
 mod formats;
 mod fuzz_config;

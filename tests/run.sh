@@ -16,6 +16,9 @@ command -v unshare >/dev/null || missing+=(util-linux)
 command -v journalctl >/dev/null || missing+=(systemd)
 [[ -x /lib/systemd/systemd-journal-remote ]] || missing+=(systemd-journal-remote)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
+# The dashboard's browser test: Debian's Chromium, driven from Node.js.
+command -v chromium >/dev/null || missing+=(chromium)
+command -v node >/dev/null || missing+=(nodejs npm)
 if ((${#missing[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
     echo "tests/run.sh: the tests need ${missing[*]} and run as root (they chown fixtures and use unshare); run as root" >&2
@@ -32,6 +35,12 @@ if ! python3 -c 'import prometheus_client' 2>/dev/null; then
   echo "tests/run.sh: installing prometheus-client (PyPI)" >&2
   python3 -m pip install --quiet prometheus-client 2>/dev/null ||
     python3 -m pip install --quiet --break-system-packages prometheus-client
+fi
+
+# playwright-core (npm) drives that Chromium; versions pinned by its lock file.
+if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
+  echo "tests/run.sh: installing playwright-core (npm)" >&2
+  npm ci --prefix tests/browser --no-audit --no-fund --silent
 fi
 
 # The toolchain rust-toolchain.toml names (its wasm32-wasip2 target is added

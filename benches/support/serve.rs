@@ -1,5 +1,7 @@
 //! What the service benchmarks share: a `kubecis serve` started on loopback,
 //! plain HTTP requests to it, and a process's peak memory.
+// Each benchmark uses part of this.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -68,4 +70,42 @@ pub fn peak_rss_mib(pid: u32) -> f64 {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Signs in to the dashboard with the admin's token: the session cookie.
+pub fn sign_in(address: &str) -> String {
+    let form = format!("token={TOKEN}");
+    let mut s = TcpStream::connect(address).unwrap();
+    write!(
+        s,
+        "POST /ui/login HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+/// A dashboard page with a session: (status, its size in bytes).
+pub fn page(address: &str, path: &str, cookie: &str) -> (u16, usize) {
+    let mut s = TcpStream::connect(address).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nCookie: {cookie}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    s.read_to_end(&mut answer).unwrap();
+    let status = String::from_utf8_lossy(&answer[..12.min(answer.len())])
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, answer.len())
 }

@@ -51,6 +51,7 @@ pub fn router(service: Arc<Service>) -> Router {
         .route("/api/v1/alerts", get(alerts))
         .route("/api/v1/notifiers", get(notifiers))
         .route("/metrics", get(metrics))
+        .merge(crate::web::router())
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(limit, time_limit))
         .with_state(service)
@@ -82,7 +83,7 @@ async fn time_limit(
 
 /// A refused request: its status and what was wrong.
 #[derive(Debug)]
-pub struct ApiError(StatusCode, String);
+pub struct ApiError(pub StatusCode, pub String);
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
@@ -123,11 +124,7 @@ fn authorize(service: &Service, headers: &HeaderMap, allowed: &[Role]) -> Api<Ro
                 "a bearer token is required (Authorization: Bearer <token>)".into(),
             )
         })?;
-    let token = service
-        .config
-        .tokens
-        .iter()
-        .find(|t| constant_time_eq(t.secret.as_bytes(), given.trim().as_bytes()))
+    let token = token_by_secret(service, given)
         .ok_or_else(|| ApiError(StatusCode::UNAUTHORIZED, "the token is not known".into()))?;
     if !allowed.contains(&token.role) {
         return Err(ApiError(
@@ -148,15 +145,29 @@ fn authorize(service: &Service, headers: &HeaderMap, allowed: &[Role]) -> Api<Ro
 }
 
 /// Compares without an early exit, so timing tells nothing of the secret.
+/// The configured token with this secret (compared in constant time).
+pub(crate) fn token_by_secret<'a>(
+    service: &'a Service,
+    given: &str,
+) -> Option<&'a crate::config::Token> {
+    service
+        .config
+        .tokens
+        .iter()
+        .find(|t| constant_time_eq(t.secret.as_bytes(), given.trim().as_bytes()))
+}
+
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-const READ: &[Role] = &[Role::Viewer, Role::Admin];
+pub(crate) const READ: &[Role] = &[Role::Viewer, Role::Admin];
 const AGENT: &[Role] = &[Role::Agent, Role::Admin];
 const ADMIN: &[Role] = &[Role::Admin];
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Api<T> + Send + 'static) -> Api<T> {
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Api<T> + Send + 'static,
+) -> Api<T> {
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?
@@ -283,6 +294,7 @@ async fn scans(State(s): State<Arc<Service>>, headers: HeaderMap) -> Api<Respons
                 "tries": c.tries,
                 "definedIn": c.origin,
                 "alerts": s.alert_rules(c),
+                "skipPreview": c.skip_preview,
             })
         })
         .collect();
@@ -306,36 +318,37 @@ async fn run(
     .await
 }
 
-/// Calico's job status of a scan: the last scheduled job, the active ones,
-/// the last failed (3) and successful (2) ones.
+/// A scan's job status (see [`scan_status`]).
 async fn status(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
     Path(scan): Path<String>,
 ) -> Api<Response> {
     authorize(&s, &headers, READ)?;
-    blocking(move || {
-        if s.config.scan(&scan).is_none() {
-            return Err(JobError::UnknownScan(scan).into());
-        }
-        let all = s.store.jobs(Some(&scan), None, 500)?;
-        let pick = |state: &str, n: usize| -> Vec<_> {
-            all.iter()
-                .filter(|j| j.state == state)
-                .take(n)
-                .cloned()
-                .collect()
-        };
-        Ok(axum::Json(json!({
-            "scan": scan,
-            "lastScheduled": all.iter().find(|j| j.trigger == "scheduled"),
-            "active": pick(store::ACTIVE, usize::MAX),
-            "lastFailed": pick(store::FAILED, 3),
-            "lastSuccessful": pick(store::COMPLETED, 2),
-        }))
-        .into_response())
-    })
-    .await
+    blocking(move || Ok(axum::Json(scan_status(&s, &scan)?).into_response())).await
+}
+
+/// Calico's job status of a scan: the last scheduled job, the active ones,
+/// the last failed (3) and successful (2) ones.
+pub(crate) fn scan_status(s: &Service, scan: &str) -> Api<serde_json::Value> {
+    if s.config.scan(scan).is_none() {
+        return Err(JobError::UnknownScan(scan.to_owned()).into());
+    }
+    let all = s.store.jobs(Some(scan), None, 500)?;
+    let pick = |state: &str, n: usize| -> Vec<_> {
+        all.iter()
+            .filter(|j| j.state == state)
+            .take(n)
+            .cloned()
+            .collect()
+    };
+    Ok(json!({
+        "scan": scan,
+        "lastScheduled": all.iter().find(|j| j.trigger == "scheduled"),
+        "active": pick(store::ACTIVE, usize::MAX),
+        "lastFailed": pick(store::FAILED, 3),
+        "lastSuccessful": pick(store::COMPLETED, 2),
+    }))
 }
 
 #[derive(Deserialize)]
@@ -390,23 +403,60 @@ async fn report(
     Query(q): Query<ReportQuery>,
 ) -> Api<Response> {
     authorize(&s, &headers, READ)?;
-    let text = blocking(move || Ok(s.store.report(job)?)).await?;
-    let text =
-        text.ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no report of job {job}")))?;
-    let format = q.format.as_deref().unwrap_or("json");
+    let d =
+        blocking(move || cluster_download(&s, job, q.format.as_deref(), q.csv.as_deref())).await?;
+    Ok(d.into_response())
+}
+
+/// A report as served: its content type and body.
+pub(crate) struct Download {
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+impl IntoResponse for Download {
+    fn into_response(self) -> Response {
+        let mut headers = vec![(header::CONTENT_TYPE, self.content_type)];
+        if self.content_type.starts_with("text/csv") {
+            headers.push((header::CONTENT_DISPOSITION, "attachment"));
+        }
+        let mut response = self.body.into_response();
+        for (k, v) in headers {
+            response
+                .headers_mut()
+                .insert(k, axum::http::HeaderValue::from_static(v));
+        }
+        response
+    }
+}
+
+/// A job's cluster report as JSON (as stored), text or one of the CSVs.
+pub(crate) fn cluster_download(
+    s: &Service,
+    job: i64,
+    format: Option<&str>,
+    csv: Option<&str>,
+) -> Api<Download> {
+    let text = s
+        .store
+        .report(job)?
+        .ok_or_else(|| ApiError(StatusCode::NOT_FOUND, format!("no report of job {job}")))?;
+    let format = format.unwrap_or("json");
     if format == "json" {
-        return Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response());
+        return Ok(Download {
+            content_type: "application/json",
+            body: text,
+        });
     }
     let report: ClusterReport = serde_json::from_str(&text)
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
     match format {
-        "text" => Ok((
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            render::render_text(&report),
-        )
-            .into_response()),
+        "text" => Ok(Download {
+            content_type: "text/plain; charset=utf-8",
+            body: render::render_text(&report),
+        }),
         "csv" => {
-            let kind = match q.csv.as_deref().unwrap_or("rancher") {
+            let kind = match csv.unwrap_or("rancher") {
                 "rancher" => CsvKind::Rancher,
                 "all-tests" => CsvKind::AllTests,
                 "failed-tests" => CsvKind::FailedTests,
@@ -427,14 +477,10 @@ async fn report(
                     format!("job {job}'s report has no nodes"),
                 )
             })?;
-            Ok((
-                [
-                    (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                    (header::CONTENT_DISPOSITION, "attachment"),
-                ],
-                render::render_csv(group, kind),
-            )
-                .into_response())
+            Ok(Download {
+                content_type: "text/csv; charset=utf-8",
+                body: render::render_csv(group, kind),
+            })
         }
         "junit" | "kube-bench" => Err(ApiError(
             StatusCode::BAD_REQUEST,
@@ -457,9 +503,21 @@ async fn node_report(
     Path((job, node)): Path<(i64, String)>,
     Query(q): Query<ReportQuery>,
 ) -> Api<Response> {
-    use kubecis_report::output::{Format, TextStyle, render};
     authorize(&s, &headers, READ)?;
-    let format = match q.format.as_deref().unwrap_or("json") {
+    let d = blocking(move || node_download(&s, job, &node, q.format.as_deref())).await?;
+    Ok(d.into_response())
+}
+
+/// One node's report of a job as JSON (as uploaded), kube-bench's JSON,
+/// JUnit XML, CSV or text.
+pub(crate) fn node_download(
+    s: &Service,
+    job: i64,
+    node: &str,
+    format: Option<&str>,
+) -> Api<Download> {
+    use kubecis_report::output::{Format, TextStyle, render};
+    let format = match format.unwrap_or("json") {
         "json" => Format::Json,
         "kube-bench" => Format::KubeBench,
         "junit" => Format::Junit,
@@ -472,16 +530,17 @@ async fn node_report(
             ));
         }
     };
-    let (name, key) = (node.clone(), node);
-    let text = blocking(move || Ok(s.store.node_report(job, &key)?)).await?;
-    let text = text.ok_or_else(|| {
+    let text = s.store.node_report(job, node)?.ok_or_else(|| {
         ApiError(
             StatusCode::NOT_FOUND,
-            format!("no report of node {name:?} in job {job}"),
+            format!("no report of node {node:?} in job {job}"),
         )
     })?;
     if format == Format::Json {
-        return Ok(([(header::CONTENT_TYPE, "application/json")], text).into_response());
+        return Ok(Download {
+            content_type: "application/json",
+            body: text,
+        });
     }
     let report: kubecis_model::report::Report = serde_json::from_str(&text)
         .map_err(|e| ApiError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
@@ -491,11 +550,10 @@ async fn node_report(
         Format::Csv => "text/csv; charset=utf-8",
         _ => "text/plain; charset=utf-8",
     };
-    Ok((
-        [(header::CONTENT_TYPE, content_type)],
-        render(&report, format, TextStyle::default()),
-    )
-        .into_response())
+    Ok(Download {
+        content_type,
+        body: render(&report, format, TextStyle::default()),
+    })
 }
 
 /// A scan's alert rules and where they come from (`config` or `api`).

@@ -46,6 +46,10 @@ pub struct Service {
     pub finishing: std::sync::Mutex<()>,
     /// Wakes the notifiers' senders when a job's end stored alerts.
     pub doorbell: Arc<crate::alerts::deliver::Doorbell>,
+    /// Who is signed in to the dashboard.
+    pub sessions: crate::web::Sessions,
+    /// Reports the dashboard read last.
+    pub report_cache: crate::web::ReportCache,
 }
 
 impl Service {
@@ -475,6 +479,7 @@ mod tests {
             origin: "test".into(),
             alerts: Default::default(),
             warn_is_failure: false,
+            skip_preview: None,
         };
         Service {
             config: Config {
@@ -497,6 +502,8 @@ mod tests {
             composing: Default::default(),
             finishing: Default::default(),
             doorbell: Default::default(),
+            sessions: Default::default(),
+            report_cache: Default::default(),
         }
     }
 

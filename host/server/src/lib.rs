@@ -9,7 +9,8 @@
 //! - [`local`]: nodes the server scans itself, without agents;
 //! - [`alerts`]: alert rules decided at a job's end, sent in the background;
 //! - [`metrics`]: `/metrics` for Prometheus;
-//! - [`api`]: the HTTP API, tokens and roles.
+//! - [`api`]: the HTTP API, tokens and roles;
+//! - [`web`]: the dashboard.
 
 pub mod alerts;
 pub mod api;
@@ -19,6 +20,7 @@ pub mod local;
 pub mod metrics;
 pub mod schedule;
 pub mod store;
+pub mod web;
 
 use config::Config;
 use jobs::Service;
@@ -90,6 +92,8 @@ pub async fn serve(
         composing: Default::default(),
         finishing: Default::default(),
         doorbell,
+        sessions: Default::default(),
+        report_cache: Default::default(),
     });
     let ticking = service.clone();
     tokio::spawn(async move {

@@ -238,6 +238,17 @@ pub struct ScanConfig {
     pub alerts: Vec<AlertRule>,
     /// Rancher's `scoreWarning: fail`: a `warn` counts as a failure.
     pub warn_is_failure: bool,
+    /// The items a run will skip, and who skips them (known once the
+    /// benchmark is: `None` for `auto`, where each node's version decides).
+    pub skip_preview: Option<Vec<SkippedItem>>,
+}
+
+/// An item a scan skips, and by whose word.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct SkippedItem {
+    pub id: String,
+    pub title: String,
+    pub by: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -372,6 +383,7 @@ impl Config {
                 origin: s.origin.unwrap_or_default(),
                 alerts,
                 warn_is_failure: s.warn_is_failure,
+                skip_preview: None,
             });
         }
         let mut local_nodes = raw.local_nodes;
@@ -478,6 +490,12 @@ impl Config {
                     bundle.benchmark
                 )));
             }
+            scan.skip_preview = Some(skip_preview(
+                bundle,
+                scan.profile.as_deref(),
+                &scan.skip,
+                self.skip_config.as_ref().map(|(_, c)| c),
+            ));
         }
         Ok(())
     }
@@ -485,4 +503,40 @@ impl Config {
     pub fn scan(&self, name: &str) -> Option<&ScanConfig> {
         self.scans.iter().find(|s| s.name == name)
     }
+}
+
+/// What a run of this benchmark and profile skips, item by item, with who
+/// asked: the profile (with its reason), the scan's skip list (items,
+/// groups or sections), Rancher's `security-scan-cfg`.
+fn skip_preview(
+    bundle: &kubecis_engine::bundle::Bundle,
+    profile: Option<&str>,
+    skip: &[String],
+    skip_config: Option<&SkipConfig>,
+) -> Vec<SkippedItem> {
+    let profile = profile.and_then(|p| bundle.profile(p).ok());
+    let listed = skip_config.and_then(|c| c.skip.get(&bundle.benchmark));
+    let mut out = Vec::new();
+    for (section, group, item) in bundle.items() {
+        let named = |id: &str| {
+            [&section.id, &group.id, &item.id]
+                .iter()
+                .any(|x| x.eq_ignore_ascii_case(id))
+        };
+        let by = if let Some(why) = profile.and_then(|p| p.skip.get(&item.id)) {
+            format!("profile {}: {why}", profile.map_or("", |p| p.name.as_str()))
+        } else if let Some(id) = skip.iter().find(|id| named(id)) {
+            format!("the scan's skip list ({id})")
+        } else if listed.is_some_and(|l| l.iter().any(|id| named(id))) {
+            "skip config security-scan-cfg".to_owned()
+        } else {
+            continue;
+        };
+        out.push(SkippedItem {
+            id: item.id.clone(),
+            title: item.title.clone(),
+            by,
+        });
+    }
+    out
 }

@@ -1,0 +1,167 @@
+//! The dashboard in a real browser: Debian's Chromium driven by
+//! playwright-core (`tests/browser/dashboard.mjs`) against a real `serve`
+//! with two agents. Screenshots of the main pages at a laptop's and a
+//! phone's width are left in `target/dashboard-screenshots`.
+
+use crate::server::{ADMIN, Agents, Server, VIEWER};
+use crate::support::Materialised;
+use std::path::Path;
+use std::process::Command;
+
+#[test]
+fn a_person_runs_reads_downloads_and_deletes_in_the_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        "scans:\n  - {name: cis, benchmark: cis-1.8, skip: ['1.1.12'], deadline: 60s}\n",
+    );
+    let cp = Materialised::new("misconfigured-control-plane");
+    let worker = Materialised::new("kubeadm-worker");
+    let _agents = Agents(vec![
+        server.agent(&cp, "cp-1"),
+        server.agent(&worker, "worker-1"),
+    ]);
+    server.wait_for_agents(&["cp-1", "worker-1"]);
+
+    let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
+    let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/dashboard-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let out = Command::new("node")
+        .arg(browser.join("dashboard.mjs"))
+        .args([&server.url, ADMIN, VIEWER])
+        .arg(&shots)
+        .current_dir(&browser)
+        .output()
+        .expect("node (tests/run.sh installs it with playwright-core and chromium)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "the browser run failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
+    let job = seen["job"].as_i64().unwrap();
+    assert!(seen["failedItems"].as_u64().unwrap() > 0, "{seen}");
+    assert_eq!(seen["csvHasFirstFailed"], true, "{seen}");
+    assert_eq!(seen["csvName"], format!("kubecis-report-{job}-rancher.csv"));
+    assert_eq!(seen["deleted"], job);
+    assert_eq!(seen["viewerRunStatus"], 403, "{seen}");
+    assert_eq!(seen["forgedStatus"], 403, "{seen}");
+    assert_eq!(seen["missingStatus"], 404, "{seen}");
+
+    // The deletion is real: the API no longer has the report.
+    let (status, _) = server.request("GET", &format!("/api/v1/reports/{job}"), Some(VIEWER), b"");
+    assert_eq!(status, 404);
+    // Every page was captured at both widths.
+    for name in ["overview", "scan", "report", "node", "viewer"] {
+        for width in [1280, 390] {
+            let png = std::fs::read(shots.join(format!("{name}-{width}.png"))).unwrap();
+            assert!(
+                png.starts_with(b"\x89PNG") && png.len() > 5_000,
+                "{name}-{width}"
+            );
+        }
+    }
+}
+
+/// The dashboard's pages escape what nodes and configs put in them, and
+/// carry a policy that lets nothing from elsewhere run.
+#[test]
+fn pages_escape_node_text_and_forbid_outside_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), "scans:\n  - {name: cis, benchmark: cis-1.8}\n");
+    let evil = "<script>alert(1)</script>";
+    let registration = serde_json::json!({
+        "node": evil, "nodeTypes": ["node"], "kubernetesVersion": "1.26.9",
+        "distribution": "<b>x</b>", "agentVersion": "test"
+    });
+    let (status, body) = server.request(
+        "POST",
+        "/api/v1/agents/register",
+        Some(crate::server::AGENT),
+        registration.to_string().as_bytes(),
+    );
+    assert_eq!(status, 204, "{body}");
+    // Sign in as a form would, keep the cookie.
+    let (status, headers) = raw(
+        &server.url,
+        "POST",
+        "/ui/login",
+        None,
+        &format!("token={ADMIN}"),
+    );
+    assert_eq!(status, 303, "{headers}");
+    let cookie = headers
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned();
+    assert!(headers.to_lowercase().contains("httponly"), "{headers}");
+    let (status, page) = raw(&server.url, "GET", "/ui/", Some(&cookie), "");
+    assert_eq!(status, 200);
+    assert!(
+        !page.contains(evil),
+        "raw markup from a node reached the page"
+    );
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.contains("<b>x</b>"));
+    let lower = page.to_lowercase();
+    assert!(
+        lower.contains("content-security-policy: default-src 'none'"),
+        "{page}"
+    );
+    assert!(lower.contains("x-frame-options: deny"));
+    // Nothing on any page comes from another host.
+    assert!(
+        !page.contains("http://") && !page.contains("https://"),
+        "{page}"
+    );
+    // Without a session, pages send the visitor to sign in; a POST without
+    // the session's CSRF token changes nothing.
+    let (status, headers) = raw(&server.url, "GET", "/ui/scans/cis", None, "");
+    assert_eq!(status, 303);
+    assert!(headers.contains("/ui/login"));
+    let (status, _) = raw(
+        &server.url,
+        "POST",
+        "/ui/scans/cis/run",
+        Some(&cookie),
+        "csrf=wrong",
+    );
+    assert_eq!(status, 403);
+    assert!(server.jobs().is_empty(), "no job was started");
+    // An agent's token cannot sign in.
+    let (status, _) = raw(
+        &server.url,
+        "POST",
+        "/ui/login",
+        None,
+        &format!("token={}", crate::server::AGENT),
+    );
+    assert_eq!(status, 403);
+}
+
+/// One HTTP/1.1 request with a form body and an optional cookie: (status,
+/// the whole answer: headers and body).
+fn raw(url: &str, method: &str, path: &str, cookie: Option<&str>, form: &str) -> (u16, String) {
+    use std::io::{Read, Write};
+    let address = url.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\n{cookie}Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{form}",
+        form.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, answer)
+}
