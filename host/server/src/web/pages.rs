@@ -264,7 +264,7 @@ pub async fn scan(
                     Some(skipped) if skipped.is_empty() => p { "No item will be skipped." },
                     Some(skipped) => {
                         details open[skipped.len() <= 10] {
-                            summary { (skipped.len()) " items will be skipped" }
+                            summary { (skipped.len()) @if skipped.len() == 1 { " item" } @else { " items" } " will be skipped" }
                             div.table-wrap { table {
                                 thead { tr { th scope="col" { "Item" } th scope="col" { "Title" } th scope="col" { "Skipped by" } } }
                                 tbody { @for k in skipped { tr { th scope="row" { (k.id) } td { (k.title) } td { (k.by) } } } }
