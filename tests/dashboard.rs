@@ -165,3 +165,74 @@ fn raw(url: &str, method: &str, path: &str, cookie: Option<&str>, form: &str) ->
     let status = answer.split_whitespace().nth(1).unwrap().parse().unwrap();
     (status, answer)
 }
+
+/// Rancher lets a user pick the profile of a run: each profile's skipped
+/// items are shown first, and the chosen one is the report's.
+#[test]
+fn a_run_may_choose_another_profile_of_the_benchmark() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        dir.path(),
+        "scans:\n  - {name: rke, benchmark: rke-cis-1.4, profile: rke-cis-1.4-permissive, skip: ['1.1.2'], deadline: 60s}\n",
+    );
+    let (_, scans) = server.request("GET", "/api/v1/scans", Some(VIEWER), b"");
+    let scans: serde_json::Value = serde_json::from_str(scans.trim()).unwrap();
+    let choices = scans[0]["runChoices"].as_array().unwrap();
+    let profiles: Vec<&str> = choices
+        .iter()
+        .map(|c| c["profile"].as_str().unwrap())
+        .collect();
+    assert_eq!(profiles, ["rke-cis-1.4-permissive", "rke-cis-1.4-hardened"]);
+    for choice in choices {
+        let by_scan = choice["skipped"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|k| k["id"] == "1.1.2")
+            .unwrap_or_else(|| panic!("{choice}"));
+        assert_eq!(by_scan["by"], "the scan's skip list (1.1.2)");
+    }
+    let skips = |i: usize| choices[i]["skipped"].as_array().unwrap().len();
+    assert!(
+        skips(0) > skips(1),
+        "the permissive profile skips more: {choices:?}"
+    );
+    assert!(choices[0]["skipped"].as_array().unwrap().iter().any(|k| {
+        k["by"]
+            .as_str()
+            .unwrap()
+            .starts_with("profile rke-cis-1.4-permissive: ")
+    }));
+
+    let node = Materialised::new("rke-node");
+    let _agents = Agents(vec![server.agent(&node, "rke-1")]);
+    server.wait_for_agents(&["rke-1"]);
+    let (status, body) = server.request(
+        "POST",
+        "/api/v1/scans/rke/run?profile=rke-cis-1.4-nope",
+        Some(ADMIN),
+        b"",
+    );
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body.contains("rke-cis-1.4-permissive, rke-cis-1.4-hardened"),
+        "{body}"
+    );
+    assert!(server.jobs().is_empty(), "a refused run starts nothing");
+    let (status, body) = server.request(
+        "POST",
+        "/api/v1/scans/rke/run?profile=RKE-CIS-1.4-HARDENED",
+        Some(ADMIN),
+        b"",
+    );
+    assert_eq!(status, 202, "{body}");
+    let job: serde_json::Value = serde_json::from_str(body.trim()).unwrap();
+    let job = job["job"].as_i64().unwrap();
+    assert_eq!(
+        server.finished(job, std::time::Duration::from_secs(60))["state"],
+        "completed"
+    );
+    let (_, report) = server.request("GET", &format!("/api/v1/reports/{job}"), Some(VIEWER), b"");
+    let report: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
+    assert_eq!(report["groups"][0]["profile"], "rke-cis-1.4-hardened");
+}

@@ -102,6 +102,7 @@ impl From<JobError> for ApiError {
         let status = match &e {
             JobError::UnknownScan(_) | JobError::UnknownJob(_) => StatusCode::NOT_FOUND,
             JobError::TooManyActive(_) => StatusCode::TOO_MANY_REQUESTS,
+            JobError::UnknownProfile { .. } => StatusCode::BAD_REQUEST,
             JobError::NotExpected { .. } => StatusCode::CONFLICT,
             JobError::BadReport(_) => StatusCode::UNPROCESSABLE_ENTITY,
             JobError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -294,17 +295,23 @@ async fn scans(State(s): State<Arc<Service>>, headers: HeaderMap) -> Api<Respons
                 "tries": c.tries,
                 "definedIn": c.origin,
                 "alerts": s.alert_rules(c),
-                "skipPreview": c.skip_preview,
+                "runChoices": c.run_choices,
             })
         })
         .collect();
     Ok(axum::Json(list).into_response())
 }
 
+#[derive(Deserialize)]
+struct RunQuery {
+    profile: Option<String>,
+}
+
 async fn run(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
     Path(scan): Path<String>,
+    Query(q): Query<RunQuery>,
 ) -> Api<Response> {
     authorize(&s, &headers, ADMIN)?;
     blocking(move || {
@@ -312,7 +319,7 @@ async fn run(
             .config
             .scan(&scan)
             .ok_or_else(|| JobError::UnknownScan(scan.clone()))?;
-        let job = s.start(config, "manual")?;
+        let job = s.start_with(config, "manual", q.profile.as_deref())?;
         Ok((StatusCode::ACCEPTED, axum::Json(json!({ "job": job }))).into_response())
     })
     .await

@@ -24,6 +24,12 @@ pub enum JobError {
     TooManyActive(usize),
     #[error("no job {0}")]
     UnknownJob(i64),
+    #[error("scan {scan} cannot run with profile {profile}; its benchmark's profiles: {known}")]
+    UnknownProfile {
+        scan: String,
+        profile: String,
+        known: String,
+    },
     #[error("job {job} does not expect a report from node {node} (or is no longer active)")]
     NotExpected { job: i64, node: String },
     #[error("the upload is not a node report: {0}")]
@@ -66,6 +72,37 @@ impl Service {
     /// Starts a job of a scan for the agents alive now. With none, the job
     /// fails at once, saying so.
     pub fn start(&self, scan: &ScanConfig, trigger: &str) -> Result<i64, JobError> {
+        self.start_with(scan, trigger, None)
+    }
+
+    /// A manual run of a scan with another of its benchmark's profiles, as
+    /// Rancher lets a user choose one (`None`: the scan's own).
+    pub fn start_with(
+        &self,
+        scan: &ScanConfig,
+        trigger: &str,
+        profile: Option<&str>,
+    ) -> Result<i64, JobError> {
+        let profile = match profile.filter(|p| !p.is_empty()) {
+            None => scan.profile.clone(),
+            Some(wanted) => Some(
+                scan.run_choices
+                    .iter()
+                    .filter_map(|c| c.profile.as_deref())
+                    .find(|p| p.eq_ignore_ascii_case(wanted))
+                    .map(str::to_owned)
+                    .ok_or_else(|| JobError::UnknownProfile {
+                        scan: scan.name.clone(),
+                        profile: wanted.to_owned(),
+                        known: scan
+                            .run_choices
+                            .iter()
+                            .filter_map(|c| c.profile.clone())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    })?,
+            ),
+        };
         let active = self.store.jobs(None, Some(store::ACTIVE), 10_000)?.len();
         if active >= self.config.max_active_jobs {
             return Err(JobError::TooManyActive(active));
@@ -83,7 +120,7 @@ impl Service {
             job: 0,
             scan: scan.name.clone(),
             benchmark: scan.benchmark.clone(),
-            profile: scan.profile.clone(),
+            profile,
             skip: scan.skip.clone(),
             skip_lists: match &self.config.skip_config {
                 Some((_, lists)) => lists.skip.clone(),
@@ -479,7 +516,7 @@ mod tests {
             origin: "test".into(),
             alerts: Default::default(),
             warn_is_failure: false,
-            skip_preview: None,
+            run_choices: Vec::new(),
         };
         Service {
             config: Config {

@@ -298,7 +298,7 @@ mod tests {
             origin: "test".into(),
             alerts,
             warn_is_failure,
-            skip_preview: None,
+            run_choices: Vec::new(),
         }
     }
 

@@ -238,9 +238,17 @@ pub struct ScanConfig {
     pub alerts: Vec<AlertRule>,
     /// Rancher's `scoreWarning: fail`: a `warn` counts as a failure.
     pub warn_is_failure: bool,
-    /// The items a run will skip, and who skips them (known once the
-    /// benchmark is: `None` for `auto`, where each node's version decides).
-    pub skip_preview: Option<Vec<SkippedItem>>,
+    /// What a run may be started with: the scan's own profile first, then
+    /// the benchmark's other profiles, each with the items it skips and by
+    /// whom. Empty for `auto`, where each node's version decides.
+    pub run_choices: Vec<RunChoice>,
+}
+
+/// A profile a run may use, and what it skips.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunChoice {
+    pub profile: Option<String>,
+    pub skipped: Vec<SkippedItem>,
 }
 
 /// An item a scan skips, and by whose word.
@@ -383,7 +391,7 @@ impl Config {
                 origin: s.origin.unwrap_or_default(),
                 alerts,
                 warn_is_failure: s.warn_is_failure,
-                skip_preview: None,
+                run_choices: Vec::new(),
             });
         }
         let mut local_nodes = raw.local_nodes;
@@ -490,12 +498,24 @@ impl Config {
                     bundle.benchmark
                 )));
             }
-            scan.skip_preview = Some(skip_preview(
-                bundle,
-                scan.profile.as_deref(),
-                &scan.skip,
-                self.skip_config.as_ref().map(|(_, c)| c),
-            ));
+            let skip_config = self.skip_config.as_ref().map(|(_, c)| c);
+            let own = scan.profile.clone();
+            let others = bundle
+                .profiles
+                .iter()
+                .map(|p| Some(p.name.clone()))
+                .filter(|p| {
+                    !p.as_deref()
+                        .zip(own.as_deref())
+                        .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b))
+                });
+            scan.run_choices = std::iter::once(own.clone())
+                .chain(others)
+                .map(|profile| RunChoice {
+                    skipped: skip_preview(bundle, profile.as_deref(), &scan.skip, skip_config),
+                    profile,
+                })
+                .collect();
         }
         Ok(())
     }

@@ -260,22 +260,41 @@ pub async fn scan(
             }
             section {
                 h2 { "Run now" }
-                @match &scan.skip_preview {
-                    Some(skipped) if skipped.is_empty() => p { "No item will be skipped." },
-                    Some(skipped) => {
-                        details open[skipped.len() <= 10] {
-                            summary { (skipped.len()) @if skipped.len() == 1 { " item" } @else { " items" } " will be skipped" }
+                @if scan.run_choices.is_empty() {
+                    p.muted { "The benchmark is chosen on each node from its Kubernetes version, so the skipped items are known per node once it runs (each node's report says which it skipped and why). The scan's own skip list: " @if scan.skip.is_empty() { "none" } @else { (scan.skip.join(", ")) } "." }
+                }
+                @for (i, choice) in scan.run_choices.iter().enumerate() {
+                    @let label = match &choice.profile { Some(p) => format!("profile {p}"), None => "no profile".to_owned() };
+                    details.choice open[i == 0 && choice.skipped.len() <= 10] {
+                        summary {
+                            (label) @if i == 0 { " (the scan's own)" } ": "
+                            @if choice.skipped.is_empty() { "no item will be skipped" }
+                            @else { (choice.skipped.len()) @if choice.skipped.len() == 1 { " item" } @else { " items" } " will be skipped" }
+                        }
+                        @if !choice.skipped.is_empty() {
                             div.table-wrap { table {
                                 thead { tr { th scope="col" { "Item" } th scope="col" { "Title" } th scope="col" { "Skipped by" } } }
-                                tbody { @for k in skipped { tr { th scope="row" { (k.id) } td { (k.title) } td { (k.by) } } } }
+                                tbody { @for k in &choice.skipped { tr { th scope="row" { (k.id) } td { (k.title) } td { (k.by) } } } }
                             } }
                         }
                     }
-                    None => p.muted { "The benchmark is chosen on each node from its Kubernetes version, so the skipped items are known per node once it runs (each node's report says which it skipped and why). The scan's own skip list: " @if scan.skip.is_empty() { "none" } @else { (scan.skip.join(", ")) } "." },
                 }
                 @if is_admin {
-                    form method="post" action={"/ui/scans/" (scan.name) "/run"} {
+                    form.run method="post" action={"/ui/scans/" (scan.name) "/run"} {
                         input type="hidden" name="csrf" value=(csrf);
+                        @if scan.run_choices.len() > 1 {
+                            label { "Profile "
+                                select name="profile" {
+                                    @for (i, choice) in scan.run_choices.iter().enumerate() {
+                                        @let value = choice.profile.clone().unwrap_or_default();
+                                        option value=(value) selected[i == 0] {
+                                            (choice.profile.as_deref().unwrap_or("no profile")) " (" (choice.skipped.len()) " skipped)"
+                                        }
+                                    }
+                                }
+                            }
+                            " "
+                        }
                         button.primary type="submit" { "Run " (scan.name) " now" }
                     }
                 } @else {
@@ -367,11 +386,18 @@ fn downloads(job: i64) -> Markup {
     }
 }
 
+#[derive(Deserialize)]
+pub struct RunForm {
+    csrf: String,
+    #[serde(default)]
+    profile: String,
+}
+
 pub async fn run(
     State(s): State<Arc<Service>>,
     headers: HeaderMap,
     Path(name): Path<String>,
-    Form(form): Form<Csrf>,
+    Form(form): Form<RunForm>,
 ) -> Web<Response> {
     admin(&s, &headers, &form.csrf)?;
     let target = name.clone();
@@ -380,7 +406,7 @@ pub async fn run(
             .config
             .scan(&name)
             .ok_or_else(|| crate::jobs::JobError::UnknownScan(name.clone()))?;
-        Ok(s.start(scan, "manual")?)
+        Ok(s.start_with(scan, "manual", Some(&form.profile))?)
     })
     .await?;
     Ok(Redirect::to(&format!("/ui/scans/{}?started={job}", urlencode(&target))).into_response())
