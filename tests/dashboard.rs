@@ -134,6 +134,14 @@ fn pages_escape_node_text_and_forbid_outside_scripts() {
     );
     assert_eq!(status, 403);
     assert!(server.jobs().is_empty(), "no job was started");
+    // A scan page follows its running job (and only then).
+    let (_, quiet) = raw(&server.url, "GET", "/ui/scans/cis", Some(&cookie), "");
+    assert!(!quiet.contains("data-refresh"), "{quiet}");
+    let (status, _) = server.request("POST", "/api/v1/scans/cis/run", Some(ADMIN), b"");
+    assert_eq!(status, 202);
+    let (_, live) = raw(&server.url, "GET", "/ui/scans/cis", Some(&cookie), "");
+    assert!(live.contains("<main id=\"main\" data-refresh>"), "{live}");
+    assert!(live.contains("connect-src 'self'"), "the page may read itself again");
     // An agent's token cannot sign in.
     let (status, _) = raw(
         &server.url,

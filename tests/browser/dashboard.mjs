@@ -58,13 +58,10 @@ try {
   const notice = await page.getByRole("status").filter({ hasText: "started" }).innerText();
   const job = Number(notice.match(/Job (\d+) started/)[1]);
   seen.job = job;
-  const deadline = Date.now() + 90_000;
-  for (;;) {
-    await page.goto(`${url}/ui/scans/cis`);
-    if (await page.getByRole("link", { name: `report ${job}`, exact: true }).count()) break;
-    assert.ok(Date.now() < deadline, `no report of job ${job}`);
-    await page.waitForTimeout(500);
-  }
+  // The page follows the job by itself until its report is listed.
+  await page
+    .getByRole("link", { name: `report ${job}`, exact: true })
+    .waitFor({ timeout: 90_000 });
   await shoot(page, "scan");
 
   // The report, filtered to failed items.

@@ -56,7 +56,7 @@ async fn harden(mut response: Response) -> Response {
     for (k, v) in [
         (
             header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
         ),
         (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
         (header::REFERRER_POLICY, "no-referrer"),
@@ -189,6 +189,15 @@ fn admin(s: &Service, headers: &HeaderMap, csrf: &str) -> Web<Session> {
 
 /// The page around every page's content.
 fn page(title: &str, user: Option<&Session>, content: Markup) -> Html<String> {
+    layout(title, user, content, false)
+}
+
+/// A page that follows running jobs: it reloads its content until none runs.
+fn live_page(title: &str, user: Option<&Session>, content: Markup, live: bool) -> Html<String> {
+    layout(title, user, content, live)
+}
+
+fn layout(title: &str, user: Option<&Session>, content: Markup, live: bool) -> Html<String> {
     Html(
         html! {
             (DOCTYPE)
@@ -214,7 +223,7 @@ fn page(title: &str, user: Option<&Session>, content: Markup) -> Html<String> {
                             }
                         }
                     }
-                    main #main { (content) }
+                    main #main data-refresh[live] { (content) }
                 }
             }
         }

@@ -2,7 +2,7 @@
 //! now with the items it will skip, alerts), a report (summary, filtered
 //! and paged items with their nodes and evidence) and one node's results.
 
-use super::{Csrf, Web, WebError, admin, blocking, page, user};
+use super::{Csrf, Web, WebError, admin, blocking, live_page, page, user};
 use crate::api::{cluster_download, node_download, scan_status};
 use crate::jobs::Service;
 use crate::store::{self, JobRow};
@@ -101,7 +101,8 @@ fn trend(rows: &[store::ReportRow]) -> Markup {
 
 pub async fn overview(State(s): State<Arc<Service>>, headers: HeaderMap) -> Web<Response> {
     let who = user(&s, &headers)?;
-    let markup = blocking(move || {
+    let (markup, live) = blocking(move || {
+        let live = !s.store.jobs(None, Some(store::ACTIVE), 1)?.is_empty();
         let now = s.now();
         let stats: BTreeMap<String, store::ScanStats> = s
             .store
@@ -195,10 +196,10 @@ pub async fn overview(State(s): State<Arc<Service>>, headers: HeaderMap) -> Web<
                 }
             }
         };
-        Ok(body)
+        Ok((body, live))
     })
     .await?;
-    Ok(page("Overview", Some(&who), markup).into_response())
+    Ok(live_page("Overview", Some(&who), markup, live).into_response())
 }
 
 fn job_line(j: &JobRow) -> Markup {
@@ -227,7 +228,8 @@ pub async fn scan(
     let is_admin = who.role == crate::config::Role::Admin;
     let csrf = who.csrf.clone();
     let title = name.clone();
-    let markup = blocking(move || {
+    let (markup, live) = blocking(move || {
+        let live = !s.store.jobs(Some(&name), Some(store::ACTIVE), 1)?.is_empty();
         let scan = s
             .config
             .scan(&name)
@@ -246,11 +248,11 @@ pub async fn scan(
         let reports = s.store.reports(Some(&name), 100, 0)?;
         let rules = s.alert_rules(scan);
         let history = s.store.alerts(Some(&name), 20, 0)?;
-        Ok(html! {
+        Ok((html! {
             p.crumbs { a href="/ui/" { "Overview" } " › " (scan.name) }
             h1 { "Scan " (scan.name) }
             @if let Some(job) = q.started {
-                p.notice role="status" { "Job " (job) " started. " a href={"/ui/scans/" (scan.name)} { "Refresh" } " to follow it." }
+                p.notice role="status" { "Job " (job) " started; this page follows it." }
             }
             dl.facts {
                 dt { "Benchmark" } dd { (scan.benchmark) @if let Some(p) = &scan.profile { ", profile " (p) } }
@@ -367,10 +369,10 @@ pub async fn scan(
                     } }
                 }
             }
-        })
+        }, live))
     })
     .await?;
-    Ok(page(&format!("Scan {title}"), Some(&who), markup).into_response())
+    Ok(live_page(&format!("Scan {title}"), Some(&who), markup, live).into_response())
 }
 
 fn downloads(job: i64) -> Markup {
