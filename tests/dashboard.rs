@@ -141,7 +141,10 @@ fn pages_escape_node_text_and_forbid_outside_scripts() {
     assert_eq!(status, 202);
     let (_, live) = raw(&server.url, "GET", "/ui/scans/cis", Some(&cookie), "");
     assert!(live.contains("<main id=\"main\" data-refresh>"), "{live}");
-    assert!(live.contains("connect-src 'self'"), "the page may read itself again");
+    assert!(
+        live.contains("connect-src 'self'"),
+        "the page may read itself again"
+    );
     // An agent's token cannot sign in.
     let (status, _) = raw(
         &server.url,
