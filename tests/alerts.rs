@@ -311,13 +311,7 @@ fn a_failing_scheduled_scan_alerts_every_notifier_and_metrics_agree() {
         "node": odd, "nodeTypes": ["node"], "kubernetesVersion": null,
         "distribution": "kubeadm", "agentVersion": "test"
     });
-    let (status, body) = server.request(
-        "POST",
-        "/api/v1/agents/register",
-        Some(crate::server::AGENT),
-        registration.to_string().as_bytes(),
-    );
-    assert_eq!(status, 204, "{body}");
+    server.register_with(registration);
     let (status, text) = server.request("GET", "/metrics", Some(VIEWER), b"");
     assert_eq!(status, 200, "{text}");
     let samples = parse_metrics(&text);

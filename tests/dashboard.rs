@@ -75,13 +75,7 @@ fn pages_escape_node_text_and_forbid_outside_scripts() {
         "node": evil, "nodeTypes": ["node"], "kubernetesVersion": "1.26.9",
         "distribution": "<b>x</b>", "agentVersion": "test"
     });
-    let (status, body) = server.request(
-        "POST",
-        "/api/v1/agents/register",
-        Some(crate::server::AGENT),
-        registration.to_string().as_bytes(),
-    );
-    assert_eq!(status, 204, "{body}");
+    server.register_with(registration);
     // Sign in as a form would, keep the cookie.
     let (status, headers) = raw(
         &server.url,

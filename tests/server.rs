@@ -78,14 +78,19 @@ impl Server {
 
     /// Registers a node (of one node type) as its agent would, without running one.
     pub(crate) fn register(&self, node: &str, node_type: &str) {
-        let reg = format!(
-            r#"{{"node":"{node}","nodeTypes":["{node_type}"],"kubernetesVersion":"1.26.9","distribution":"kubeadm","agentVersion":"test"}}"#
-        );
+        self.register_with(serde_json::json!({
+            "node": node, "nodeTypes": [node_type], "kubernetesVersion": "1.26.9",
+            "distribution": "kubeadm", "agentVersion": "test"
+        }));
+    }
+
+    /// Sends this registration with the agents' token; it must be taken.
+    pub(crate) fn register_with(&self, registration: serde_json::Value) {
         let (status, body) = self.request(
             "POST",
             "/api/v1/agents/register",
             Some(AGENT),
-            reg.as_bytes(),
+            registration.to_string().as_bytes(),
         );
         assert_eq!(status, 204, "{body}");
     }
