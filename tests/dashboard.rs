@@ -241,3 +241,35 @@ fn a_run_may_choose_another_profile_of_the_benchmark() {
     let report: serde_json::Value = serde_json::from_str(report.trim()).unwrap();
     assert_eq!(report["groups"][0]["profile"], "rke-cis-1.4-hardened");
 }
+
+/// A page following a running job tells the reader when the server stops
+/// answering.
+#[test]
+fn a_following_page_says_when_the_server_is_gone() {
+    use std::io::{BufRead, BufReader, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), "scans:\n  - {name: cis, benchmark: cis-1.8}\n");
+    // A node that never uploads keeps the job running.
+    server.register("worker-1", "node");
+    let (status, _) = server.request("POST", "/api/v1/scans/cis/run", Some(ADMIN), b"");
+    assert_eq!(status, 202);
+    let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
+    let mut child = Command::new("node")
+        .arg(browser.join("follow.mjs"))
+        .args([&server.url, ADMIN])
+        .current_dir(&browser)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("node");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "watching");
+    server.child.kill().unwrap();
+    server.child.wait().unwrap();
+    writeln!(child.stdin.take().unwrap(), "stopped").unwrap();
+    let last = lines.next().expect("the browser's answer").unwrap();
+    assert!(child.wait().unwrap().success());
+    let seen: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(seen["hiddenAtFirst"], true, "{seen}");
+    assert_eq!(seen["shown"], true, "{seen}");
+}
