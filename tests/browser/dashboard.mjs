@@ -93,9 +93,16 @@ try {
   seen.csvHasFirstFailed = csv.includes(`\n${seen.firstFailed},`);
   seen.csvName = download.suggestedFilename();
 
-  // A failing node, and its evidence.
+  // cp-1's health as the report's node table gives it.
+  const nodesTable = page.locator("section", { has: page.getByRole("heading", { name: "Nodes", exact: true }) });
+  const cpHealth = (await nodesTable.locator("tr", { has: page.locator("th", { hasText: /^cp-1$/ }) }).locator("td").first().innerText()).trim();
+  assert.match(cpHealth, /^(HIGH|MED|LOW)$/);
+
+  // A failing node, its health and its evidence.
   await items.first().getByRole("link", { name: "cp-1" }).first().click();
   await page.getByRole("heading", { name: "Node cp-1" }).waitFor();
+  const health = (await page.locator("dl.facts dt:text-is('Health') + dd").innerText()).trim();
+  assert.equal(health, cpHealth, "the node page's health is the report's");
   const evidence = page.locator(`[id="r-${seen.firstFailed}"]`);
   assert.match(await evidence.innerText(), /fail/, "the node's row of that item fails");
   await shoot(page, "node");

@@ -750,9 +750,17 @@ pub async fn node(
         })?;
         let report: Report = serde_json::from_str(&text)
             .map_err(|e| WebError(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
-        let health = cached_report(&s, job)
+        // The node's health as its scan's report counts it: this one node
+        // composed alone, not the whole cluster report read for it.
+        let options = s
+            .store
+            .job(job)?
+            .and_then(|j| s.config.scan(&j.scan).map(|c| c.options.clone()))
+            .unwrap_or_default();
+        let mut composer = kubecis_report::cluster::Composer::new(options);
+        let health = kubecis_report::cluster::add_node_report(text.as_bytes(), &name, &mut composer)
             .ok()
-            .and_then(|c| c.groups.iter().flat_map(|g| &g.nodes).find(|n| n.name == name).map(|n| n.health.to_string()));
+            .and_then(|()| composer.finish().groups.first()?.nodes.first().map(|n| n.health.to_string()));
         let count = |st: NodeState| report.totals.get(&st).copied().unwrap_or(0);
         Ok(html! {
             p.crumbs { a href="/ui/" { "Overview" } " › " a href={"/ui/reports/" (job)} { "report " (job) } " › " (name) }
