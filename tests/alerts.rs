@@ -206,13 +206,7 @@ fn a_failing_scheduled_scan_alerts_every_notifier_and_metrics_agree() {
         receiver.url,
     );
     let server = Server::start(dir.path(), &config);
-    let cp = Materialised::new("misconfigured-control-plane");
-    let worker = Materialised::new("kubeadm-worker");
-    let _agents = Agents(vec![
-        server.agent(&cp, "cp-1"),
-        server.agent(&worker, "worker-1"),
-    ]);
-    server.wait_for_agents(&["cp-1", "worker-1"]);
+    let _cluster = server.two_nodes();
     backdate_schedule(&server, "cis");
     let started = Instant::now();
     let job = loop {

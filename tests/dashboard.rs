@@ -15,13 +15,7 @@ fn a_person_runs_reads_downloads_and_deletes_in_the_browser() {
         dir.path(),
         "scans:\n  - {name: cis, benchmark: cis-1.8, skip: ['1.1.12'], deadline: 60s}\n",
     );
-    let cp = Materialised::new("misconfigured-control-plane");
-    let worker = Materialised::new("kubeadm-worker");
-    let _agents = Agents(vec![
-        server.agent(&cp, "cp-1"),
-        server.agent(&worker, "worker-1"),
-    ]);
-    server.wait_for_agents(&["cp-1", "worker-1"]);
+    let _cluster = server.two_nodes();
 
     let browser = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/browser");
     let shots = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/dashboard-screenshots");

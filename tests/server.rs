@@ -142,6 +142,21 @@ impl Server {
         }
     }
 
+    /// Agents on a misconfigured control plane (`cp-1`) and a kubeadm
+    /// worker (`worker-1`), registered; keep the nodes while they run.
+    pub(crate) fn two_nodes(&self) -> (Vec<Materialised>, Agents) {
+        let nodes = vec![
+            Materialised::new("misconfigured-control-plane"),
+            Materialised::new("kubeadm-worker"),
+        ];
+        let agents = Agents(vec![
+            self.agent(&nodes[0], "cp-1"),
+            self.agent(&nodes[1], "worker-1"),
+        ]);
+        self.wait_for_agents(&["cp-1", "worker-1"]);
+        (nodes, agents)
+    }
+
     /// Waits until these agents are registered.
     pub(crate) fn wait_for_agents(&self, names: &[&str]) {
         let started = Instant::now();

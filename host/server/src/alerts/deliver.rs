@@ -56,8 +56,13 @@ pub fn start(
             let agent = agent(&notifier);
             let mut seen = 0;
             loop {
-                let due = store.due_alerts(&notifier.name, now(), 20);
-                for alert in due.unwrap_or_default() {
+                let due = store
+                    .due_alerts(&notifier.name, now(), 20)
+                    .unwrap_or_else(|e| {
+                        eprintln!("kubecis serve: notifier {}: {e}", notifier.name);
+                        Vec::new()
+                    });
+                for alert in due {
                     let outcome = send(&agent, &notifier, &alert);
                     let attempts = alert.attempts + 1;
                     let record = match outcome {
