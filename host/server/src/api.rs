@@ -337,7 +337,17 @@ async fn status(
 
 /// Calico's job status of a scan: the last scheduled job, the active ones,
 /// the last failed (3) and successful (2) ones.
-pub(crate) fn scan_status(s: &Service, scan: &str) -> Api<serde_json::Value> {
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ScanStatus {
+    pub scan: String,
+    pub last_scheduled: Option<store::JobRow>,
+    pub active: Vec<store::JobRow>,
+    pub last_failed: Vec<store::JobRow>,
+    pub last_successful: Vec<store::JobRow>,
+}
+
+pub(crate) fn scan_status(s: &Service, scan: &str) -> Api<ScanStatus> {
     if s.config.scan(scan).is_none() {
         return Err(JobError::UnknownScan(scan.to_owned()).into());
     }
@@ -349,13 +359,13 @@ pub(crate) fn scan_status(s: &Service, scan: &str) -> Api<serde_json::Value> {
             .cloned()
             .collect()
     };
-    Ok(json!({
-        "scan": scan,
-        "lastScheduled": all.iter().find(|j| j.trigger == "scheduled"),
-        "active": pick(store::ACTIVE, usize::MAX),
-        "lastFailed": pick(store::FAILED, 3),
-        "lastSuccessful": pick(store::COMPLETED, 2),
-    }))
+    Ok(ScanStatus {
+        scan: scan.to_owned(),
+        last_scheduled: all.iter().find(|j| j.trigger == "scheduled").cloned(),
+        active: pick(store::ACTIVE, usize::MAX),
+        last_failed: pick(store::FAILED, 3),
+        last_successful: pick(store::COMPLETED, 2),
+    })
 }
 
 #[derive(Deserialize)]

@@ -229,22 +229,12 @@ pub async fn scan(
     let csrf = who.csrf.clone();
     let title = name.clone();
     let (markup, live) = blocking(move || {
-        let live = !s.store.jobs(Some(&name), Some(store::ACTIVE), 1)?.is_empty();
         let scan = s
             .config
             .scan(&name)
             .ok_or_else(|| crate::api::ApiError(StatusCode::NOT_FOUND, format!("no scan named {name:?}")))?;
         let status = scan_status(&s, &name)?;
-        let jobs = |key: &str| -> Vec<JobRow> {
-            serde_json::from_value::<Vec<serde_json::Value>>(status[key].clone())
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|v| s.store.job(v["id"].as_i64()?).ok().flatten())
-                .collect()
-        };
-        let last_scheduled = status["lastScheduled"]["id"]
-            .as_i64()
-            .and_then(|id| s.store.job(id).ok().flatten());
+        let live = !status.active.is_empty();
         let reports = s.store.reports(Some(&name), 100, 0)?;
         let rules = s.alert_rules(scan);
         let history = s.store.alerts(Some(&name), 20, 0)?;
@@ -306,16 +296,13 @@ pub async fn scan(
             section {
                 h2 { "Job status" }
                 h3 { "Last scheduled" }
-                @match &last_scheduled { Some(j) => ul.jobs { (job_line(j)) }, None => p.muted { "no scheduled job yet" } }
+                @match &status.last_scheduled { Some(j) => ul.jobs { (job_line(j)) }, None => p.muted { "no scheduled job yet" } }
                 h3 { "Active" }
-                @let active = jobs("active");
-                @if active.is_empty() { p.muted { "none" } } @else { ul.jobs { @for j in &active { (job_line(j)) } } }
+                @if status.active.is_empty() { p.muted { "none" } } @else { ul.jobs { @for j in &status.active { (job_line(j)) } } }
                 h3 { "Last failed" }
-                @let failed = jobs("lastFailed");
-                @if failed.is_empty() { p.muted { "none" } } @else { ul.jobs { @for j in &failed { (job_line(j)) } } }
+                @if status.last_failed.is_empty() { p.muted { "none" } } @else { ul.jobs { @for j in &status.last_failed { (job_line(j)) } } }
                 h3 { "Last successful" }
-                @let ok = jobs("lastSuccessful");
-                @if ok.is_empty() { p.muted { "none" } } @else { ul.jobs { @for j in &ok { (job_line(j)) } } }
+                @if status.last_successful.is_empty() { p.muted { "none" } } @else { ul.jobs { @for j in &status.last_successful { (job_line(j)) } } }
             }
             section {
                 h2 { "Reports" }
