@@ -79,16 +79,35 @@ pub fn run_scan(args: &ScanArgs, fail_on_given: bool) -> Result<ExitCode> {
     let watchdog = Watchdog::start(args.scan_timeout);
     watchdog.now("discovering the node");
     let style = flags::text_style(args.color, args.output.is_stdout());
+    let (prepared, sandbox) = std::thread::scope(|s| {
+        // Every built-in bundle uses the built-in components: they load on a
+        // second core while the node is discovered and the benchmark chosen.
+        let sandbox = s.spawn(|| {
+            let sandbox = args.sandbox.sandbox()?;
+            if args.target.bundle_dir.is_none() {
+                for (name, wasm, sha256) in kubecis_builtin::COMPONENTS {
+                    // A failure is reported by `scan::prepare`, if the bundle needs it.
+                    let _ = sandbox.load(name, wasm, sha256);
+                }
+            }
+            anyhow::Ok(sandbox)
+        });
+        let prepared = prepare(&args.target, false);
+        let sandbox = sandbox
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (prepared, sandbox)
+    });
     let Prepared {
         library,
         benchmark,
         node,
         discovery,
         options,
-    } = prepare(&args.target, false)?;
+    } = prepared?;
     let bundle = library.get(&benchmark)?;
     watchdog.now("loading check components");
-    let sandbox = args.sandbox.sandbox()?;
+    let sandbox = sandbox?;
     scan::prepare(sandbox, bundle)?;
     watchdog.now("running checks");
 

@@ -111,7 +111,10 @@ pub fn open_regular_in(root: &cap_std::fs::Dir, relative: &Path) -> Result<File,
 
 /// At most `limit` bytes of an open file; more is an error, not a truncation.
 pub fn bounded(file: File, limit: u64) -> Result<Vec<u8>, ReadError> {
-    let mut bytes = Vec::new();
+    // Sized from the file's length when it has one (not /proc's), so a
+    // large file is read in one go rather than grown and copied.
+    let hint = file.metadata().map_or(0, |m| m.len()).min(limit) as usize;
+    let mut bytes = Vec::with_capacity(hint + 1);
     file.take(limit + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > limit {
         return Err(ReadError::TooLarge(limit));

@@ -93,11 +93,17 @@ impl Cache {
         sha256: &str,
     ) -> wasmtime::Result<(Component, bool)> {
         let (path, binding) = self.entry(engine, sha256);
-        if let Some(compiled) = self.verified(&path, &binding) {
-            // SAFETY: these bytes are what `precompile_component` of an
-            // engine with the same compatibility hash wrote for this very
-            // component: the tag over them needs the user's private key.
-            if let Ok(c) = unsafe { Component::deserialize(engine, &compiled) } {
+        if let Some(entry) = self.verified(&path, &binding) {
+            // SAFETY: the entry is what `precompile_component` of an engine
+            // with the same compatibility hash wrote for this very component:
+            // the tag over it needs the user's private key. It is read
+            // through the descriptor that was verified, so a file renamed
+            // over the entry since is not what gets loaded.
+            let loaded = match entry.path() {
+                Some(fd) => unsafe { Component::deserialize_file(engine, fd) },
+                None => unsafe { Component::deserialize(engine, entry.bytes()) },
+            };
+            if let Ok(c) = loaded {
                 return Ok((c, true));
             }
         }
@@ -109,14 +115,22 @@ impl Cache {
     }
 
     /// The entry's bytes when its tag verifies and the file is the user's own.
-    fn verified(&self, path: &Path, binding: &str) -> Option<Vec<u8>> {
+    /// The entry, open and mapped, when its tag verifies.
+    fn verified(&self, path: &Path, binding: &str) -> Option<Entry> {
         let expected = read::regular_file(&path.with_extension("sum"), 64).ok()?;
-        let file = read::open_regular(path).ok()?;
-        private(&file.metadata().ok()?).ok()?;
-        let compiled = read::bounded(file, MAX_ENTRY_BYTES).ok()?;
         let expected: [u8; 32] = expected.try_into().ok()?;
-        // `Hash` compares in constant time.
-        (self.tag(binding, &compiled) == blake3::Hash::from_bytes(expected)).then_some(compiled)
+        let file = read::open_regular(path).ok()?;
+        let meta = file.metadata().ok()?;
+        private(&meta).ok()?;
+        if meta.len() == 0 || meta.len() > MAX_ENTRY_BYTES {
+            return None;
+        }
+        // SAFETY: a private file of the user's private cache, which only
+        // this user's processes write, and only by renaming a whole file
+        // over it: the mapped bytes do not change under the hash.
+        let map = unsafe { memmap2::Mmap::map(&file) }.ok()?;
+        (self.tag(binding, &map) == blake3::Hash::from_bytes(expected))
+            .then_some(Entry { file, map })
     }
 
     fn store(&self, path: &Path, binding: &str, compiled: &[u8]) -> std::io::Result<()> {
@@ -137,6 +151,26 @@ impl Cache {
 }
 
 /// Owned by this user (or root) and writable by no one else.
+/// A verified cache entry: the open file and its bytes.
+struct Entry {
+    file: std::fs::File,
+    map: memmap2::Mmap,
+}
+
+impl Entry {
+    /// The open file as a path wasmtime can map itself (no copy of the
+    /// code), where /proc is mounted.
+    fn path(&self) -> Option<PathBuf> {
+        use std::os::fd::AsRawFd;
+        let path = PathBuf::from(format!("/proc/self/fd/{}", self.file.as_raw_fd()));
+        path.exists().then_some(path)
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.map
+    }
+}
+
 fn private(meta: &std::fs::Metadata) -> Result<(), String> {
     // SAFETY: geteuid has no preconditions.
     let me = unsafe { libc::geteuid() };
