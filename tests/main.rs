@@ -8,6 +8,7 @@ mod cli;
 mod cluster;
 mod conformance;
 mod dashboard;
+mod deploy;
 mod flags;
 mod formats;
 mod fuzz_config;

@@ -13,6 +13,8 @@ missing=()
 command -v etcd >/dev/null || missing+=(etcd-server)
 command -v gcc >/dev/null || missing+=(gcc)
 command -v unshare >/dev/null || missing+=(util-linux)
+# ip (loopback of the deployment test's pod network).
+command -v ip >/dev/null || missing+=(iproute2)
 command -v journalctl >/dev/null || missing+=(systemd)
 [[ -x /lib/systemd/systemd-journal-remote ]] || missing+=(systemd-journal-remote)
 command -v python3 >/dev/null || missing+=(python3 python3-pip)
@@ -37,6 +39,13 @@ if ! python3 -c 'import prometheus_client' 2>/dev/null; then
     python3 -m pip install --quiet --break-system-packages prometheus-client
 fi
 
+# The manifests of deploy/ are checked against Kubernetes' own schemas (PyPI).
+if [[ $(kubernetes-validate --version 2>/dev/null) != 1.37.0 ]]; then
+  echo "tests/run.sh: installing kubernetes-validate (PyPI)" >&2
+  python3 -m pip install --quiet kubernetes-validate==1.37.0 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages kubernetes-validate==1.37.0
+fi
+
 # playwright-core (npm) drives that Chromium; versions pinned by its lock file.
 if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
   echo "tests/run.sh: installing playwright-core (npm)" >&2
@@ -46,5 +55,10 @@ fi
 # The toolchain rust-toolchain.toml names (its wasm32-wasip2 target is added
 # by host/builtin/build.rs when missing).
 rustup show active-toolchain >/dev/null 2>&1 || rustup toolchain install
+
+# The container image the deployment test unpacks and runs (it installs
+# musl-tools and buildah when missing); built before the tests, so that its
+# build does not compete with them for the machine.
+bash deploy/image/build.sh
 
 exec cargo test --release "$@"

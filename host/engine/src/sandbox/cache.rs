@@ -190,6 +190,26 @@ fn private(meta: &std::fs::Metadata) -> Result<(), String> {
 }
 
 /// The cache's key: 32 random bytes in a file only the user may read.
+/// Fills `buf` from the kernel's random source with getrandom(2), which
+/// needs no /dev (a container from scratch may have none).
+fn random(buf: &mut [u8]) -> std::io::Result<()> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        // SAFETY: writes at most the rest of `buf`, which it is given.
+        let n =
+            unsafe { libc::getrandom(buf[filled..].as_mut_ptr().cast(), buf.len() - filled, 0) };
+        if n < 0 {
+            let e = std::io::Error::last_os_error();
+            if e.kind() != std::io::ErrorKind::Interrupted {
+                return Err(e);
+            }
+        } else {
+            filled += n as usize;
+        }
+    }
+    Ok(())
+}
+
 fn load_or_create_key(path: &Path) -> Result<[u8; 32], CacheError> {
     let unsafe_key = |why: String| CacheError::Unsafe(path.to_path_buf(), why);
     match read::open_regular(path) {
@@ -212,11 +232,7 @@ fn load_or_create_key(path: &Path) -> Result<[u8; 32], CacheError> {
         Err(read::ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
             let mut key = [0u8; 32];
             let io = |e| CacheError::Io(path.to_path_buf(), e);
-            std::io::Read::read_exact(
-                &mut std::fs::File::open("/dev/urandom").map_err(io)?,
-                &mut key,
-            )
-            .map_err(io)?;
+            random(&mut key).map_err(io)?;
             // create_new: two scans starting at once do not swap keys under each other.
             match std::fs::OpenOptions::new()
                 .write(true)
