@@ -70,25 +70,7 @@ fn pages_escape_node_text_and_forbid_outside_scripts() {
         "distribution": "<b>x</b>", "agentVersion": "test"
     });
     server.register_with(registration);
-    // Sign in as a form would, keep the cookie.
-    let (status, headers) = raw(
-        &server.url,
-        "POST",
-        "/ui/login",
-        None,
-        &format!("token={ADMIN}"),
-    );
-    assert_eq!(status, 303, "{headers}");
-    let cookie = headers
-        .lines()
-        .find_map(|l| {
-            l.strip_prefix("set-cookie: ")
-                .or_else(|| l.strip_prefix("Set-Cookie: "))
-        })
-        .and_then(|c| c.split(';').next())
-        .unwrap()
-        .to_owned();
-    assert!(headers.to_lowercase().contains("httponly"), "{headers}");
+    let cookie = sign_in(&server, ADMIN);
     let (status, page) = raw(&server.url, "GET", "/ui/", Some(&cookie), "");
     assert_eq!(status, 200);
     assert!(
@@ -142,6 +124,162 @@ fn pages_escape_node_text_and_forbid_outside_scripts() {
         &format!("token={}", crate::server::AGENT),
     );
     assert_eq!(status, 403);
+}
+
+/// Signs in as a form would: the session cookie (`name=value`).
+fn sign_in(server: &Server, token: &str) -> String {
+    let (status, headers) = raw(
+        &server.url,
+        "POST",
+        "/ui/login",
+        None,
+        &format!("token={token}"),
+    );
+    assert_eq!(status, 303, "{headers}");
+    assert!(headers.to_lowercase().contains("httponly"), "{headers}");
+    headers
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|c| c.split(';').next())
+        .unwrap()
+        .to_owned()
+}
+
+/// The CSRF token of a page's forms.
+fn csrf_of(page: &str) -> String {
+    let at = page
+        .find("name=\"csrf\" value=\"")
+        .expect("a form with a CSRF token")
+        + 19;
+    page[at..].split('"').next().unwrap().to_owned()
+}
+
+/// An admin adds and removes a scan's alert rules on its page, mistakes
+/// are refused naming the field and change nothing, the configuration's
+/// rules come back on request, and a viewer can do none of it.
+#[test]
+fn alert_rules_are_edited_on_the_scan_page() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("hook.url"), "http://127.0.0.1:9/hook").unwrap();
+    let server = Server::start(
+        dir.path(),
+        "notifiers:\n  - {name: hook, webhook: {urlFile: hook.url}}\n  - {name: am, alertmanager: {url: 'http://127.0.0.1:9/am'}}\nscans:\n  - {name: cis, benchmark: cis-1.8, notifiers: [hook]}\n",
+    );
+    let rules = || -> serde_json::Value {
+        let (status, body) = server.request("GET", "/api/v1/scans/cis/alerts", Some(VIEWER), b"");
+        assert_eq!(status, 200, "{body}");
+        serde_json::from_str(body.trim()).unwrap()
+    };
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Rancher's four alerts (completed, failures; manual, scheduled) to the scan's notifier.
+    let from_config = rules();
+    assert_eq!(from_config["from"], "config");
+    assert_eq!(names(&from_config).len(), 4, "{from_config}");
+
+    let admin = sign_in(&server, ADMIN);
+    let (_, page) = raw(&server.url, "GET", "/ui/scans/cis", Some(&admin), "");
+    assert!(page.contains("Add an alert rule"), "{page}");
+    assert!(
+        !page.contains("Back to the configuration"),
+        "nothing to go back from"
+    );
+    let csrf = csrf_of(&page);
+    let post = |cookie: &str, form: &str| {
+        raw(
+            &server.url,
+            "POST",
+            "/ui/scans/cis/alerts",
+            Some(cookie),
+            form,
+        )
+    };
+
+    let (status, answer) = post(
+        &admin,
+        &format!(
+            "csrf={csrf}&action=add&on=drift&runs=scheduled&notifiers=hook&notifiers=am&minInterval=6h&name=night+drift&level="
+        ),
+    );
+    assert_eq!(status, 303, "{answer}");
+    assert!(answer.contains("/ui/scans/cis#alerts"), "{answer}");
+    let set = rules();
+    assert_eq!(set["from"], "api");
+    let added = set["rules"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(added["name"], "night drift");
+    assert_eq!(added["on"], "drift");
+    assert_eq!(added["runs"], serde_json::json!(["scheduled"]));
+    assert_eq!(added["notifiers"], serde_json::json!(["hook", "am"]));
+    assert_eq!(added["minInterval"], "6h");
+    assert_eq!(added["level"], "warning", "drift's default level");
+    let (_, page) = raw(&server.url, "GET", "/ui/scans/cis", Some(&admin), "");
+    assert!(page.contains("<strong>night drift</strong>"), "{page}");
+    assert!(page.contains("Back to the configuration"));
+
+    // Mistakes: a 400 page that names them, and the rules stay as they were.
+    for (form, says) in [
+        (
+            "action=add&on=failures&runs=manual&notifiers=hook&minInterval=soon",
+            "minInterval",
+        ),
+        (
+            "action=add&on=failures&runs=manual",
+            "at least one notifier",
+        ),
+        ("action=add&on=failures&notifiers=hook", "runs names no run"),
+        (
+            "action=add&on=failures&runs=manual&notifiers=nobody",
+            "notifier nobody is not one of",
+        ),
+        (
+            "action=add&on=drift&runs=manual&notifiers=hook&name=night+drift",
+            "two rules are named night drift",
+        ),
+        (
+            "action=add&on=sometimes&runs=manual&notifiers=hook",
+            "unknown variant `sometimes`",
+        ),
+        ("action=remove&index=9", "there is no rule 9"),
+        ("action=explode", "unknown action"),
+    ] {
+        let (status, answer) = post(&admin, &format!("csrf={csrf}&{form}"));
+        assert_eq!(status, 400, "{form}: {answer}");
+        assert!(answer.contains(says), "{form}: {answer}");
+        assert_eq!(rules(), set, "{form} changed the rules");
+    }
+
+    // A viewer sees no form, and the server refuses the viewer's POST.
+    let viewer = sign_in(&server, VIEWER);
+    let (_, page) = raw(&server.url, "GET", "/ui/scans/cis", Some(&viewer), "");
+    assert!(!page.contains("Add an alert rule") && !page.contains("Remove alert rule"));
+    let viewer_csrf = csrf_of(&page);
+    let (status, _) = post(
+        &viewer,
+        &format!("csrf={viewer_csrf}&action=remove&index=0"),
+    );
+    assert_eq!(status, 403);
+    let (status, _) = post(&viewer, &format!("csrf={viewer_csrf}&action=reset"));
+    assert_eq!(status, 403);
+    assert_eq!(rules(), set, "a viewer changed the rules");
+
+    // Removing the first rule; then back to the configuration's.
+    let (status, _) = post(&admin, &format!("csrf={csrf}&action=remove&index=0"));
+    assert_eq!(status, 303);
+    let fewer = rules();
+    assert_eq!(names(&fewer).len(), names(&set).len() - 1);
+    assert!(names(&fewer).contains(&"night drift".to_owned()));
+    let (status, _) = post(&admin, &format!("csrf={csrf}&action=reset"));
+    assert_eq!(status, 303);
+    assert_eq!(rules(), from_config);
 }
 
 /// One HTTP/1.1 request with a form body and an optional cookie: (status,

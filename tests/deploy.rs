@@ -338,6 +338,35 @@ fn serve_and_agents_run_as_the_manifests_say() {
     pods::run_cluster(&rendered(), &rootfs);
 }
 
+/// kube-bench's workflow: the Job prints a text report of its node, the
+/// CronJob a JSON one, each run as its pod spec says.
+#[test]
+fn the_one_shot_scans_print_a_report_of_their_node() {
+    let rootfs = pods::Rootfs::from_binary(Path::new(env!("CARGO_BIN_EXE_kubecis")));
+    let docs = rendered();
+    let (code, out, err) = pods::run_once(
+        &docs,
+        &rootfs,
+        "Job",
+        "kubecis-scan",
+        "misconfigured-control-plane",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("node node-1"), "{out}");
+    assert!(out.contains("[FAIL] 1.2.16"), "{out}");
+    let (code, out, err) = pods::run_once(
+        &docs,
+        &rootfs,
+        "CronJob",
+        "kubecis-nightly-scan",
+        "kubeadm-worker",
+    );
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).expect("a JSON report");
+    assert_eq!(report["node"]["name"], "node-1");
+    assert_eq!(report["node"]["nodeTypes"], serde_json::json!(["node"]));
+}
+
 /// The image deploy/image/build.sh makes: static, every bundle inside, and
 /// the same manifests run from its unpacked root.
 #[test]
@@ -384,5 +413,15 @@ fn the_image_runs_the_manifests() {
         list(&binary),
         list(Path::new(env!("CARGO_BIN_EXE_kubecis")))
     );
-    pods::run_cluster(&rendered(), &rootfs);
+    let docs = rendered();
+    pods::run_cluster(&docs, &rootfs);
+    let (code, out, err) = pods::run_once(
+        &docs,
+        &rootfs,
+        "Job",
+        "kubecis-scan",
+        "misconfigured-control-plane",
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("[FAIL] 1.2.16"), "{out}");
 }

@@ -136,22 +136,24 @@ pub fn walk(base: &Path, dir: &Path, into: &mut Vec<String>) {
     }
 }
 
-/// The image archive deploy/image/build.sh writes (tests/run.sh runs it
-/// first; run here when it has not).
+/// The image archive of this source: deploy/image/build.sh, run again so
+/// that an archive of older code is never what is tested (tests/run.sh runs
+/// it before the tests, so here it only finds everything built).
 pub fn image_archive() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let archive = root.join(format!(
+    let out = Command::new("bash")
+        .arg(root.join("deploy/image/build.sh"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "deploy/image/build.sh failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    root.join(format!(
         "target/image/kubecis-{}.oci.tar",
         env!("CARGO_PKG_VERSION")
-    ));
-    if !archive.exists() {
-        let status = Command::new("bash")
-            .arg(root.join("deploy/image/build.sh"))
-            .status()
-            .unwrap();
-        assert!(status.success(), "deploy/image/build.sh failed");
-    }
-    archive
+    ))
 }
 
 /// The value of `--flag=value` or `--flag value` in a container's args.
@@ -270,7 +272,10 @@ struct Cluster<'a> {
 impl Cluster<'_> {
     /// The pod a workload makes on `node`, with the node's root for hostPath volumes.
     fn pod(&self, workload: &Doc, node: &str, host: Option<&Path>) -> Pod {
-        let template = &workload.value["spec"]["template"];
+        let template = match workload.kind() {
+            "CronJob" => &workload.value["spec"]["jobTemplate"]["spec"]["template"],
+            _ => &workload.value["spec"]["template"],
+        };
         let spec = &template["spec"];
         let containers = spec["containers"].as_sequence().unwrap();
         assert_eq!(containers.len(), 1, "{}: one container", workload.name());
@@ -693,17 +698,7 @@ pub fn run_cluster(docs: &[Doc], rootfs: &Rootfs) {
     let work = tempfile::tempdir().unwrap();
     // The pods' directories must be reachable by serve's non-root user.
     std::fs::set_permissions(work.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
-    let contain = work.path().join("contain");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/deploy/contain.c");
-    let built = Command::new("gcc")
-        .arg("-O2")
-        .arg("-o")
-        .arg(&contain)
-        .arg(&src)
-        .status()
-        .unwrap();
-    assert!(built.success(), "gcc failed to build {}", src.display());
-    let idle = live_node::build_idle(work.path());
+    let (contain, idle) = tools(work.path());
 
     let service = find(docs, "Service", "kubecis");
     let cluster = Cluster {
@@ -808,27 +803,7 @@ pub fn run_cluster(docs: &[Doc], rootfs: &Rootfs) {
     for (node, fixture) in NODES {
         let fixture_root = Materialised::new(fixture);
         let agent = cluster.pod(daemonset, node, Some(&fixture_root.root()));
-        assert!(agent.host_pid, "the agent runs with hostPID");
-        let mut script = String::from("set -e\n");
-        for (argv, env) in processes(&fixture_root.root()) {
-            let mut line = String::from("env -i");
-            for e in env {
-                line.push(' ');
-                line.push_str(&shell_quote(&e));
-            }
-            line.push_str(" /bin/bash -c 'exec -a \"$0\" \"$@\"' ");
-            line.push_str(&shell_quote(&argv[0]));
-            line.push(' ');
-            line.push_str(&shell_quote(&idle.display().to_string()));
-            for a in &argv[1..] {
-                line.push(' ');
-                line.push_str(&shell_quote(a));
-            }
-            line.push_str(" &\n");
-            script.push_str(&line);
-        }
-        let quoted: Vec<String> = agent.contain.iter().map(|a| shell_quote(a)).collect();
-        script.push_str(&format!("exec {}\n", quoted.join(" ")));
+        let script = on_node(&fixture_root.root(), &idle, &agent);
         start(&agent, Some(script), &mut running);
         nodes.push((node, fixture_root, agent));
     }
@@ -957,6 +932,82 @@ pub fn run_cluster(docs: &[Doc], rootfs: &Rootfs) {
         .unwrap_or(uid);
     assert_eq!(u64::from(owner), expected_uid, "{}", database.display());
     drop(running);
+}
+
+/// The one-shot Job's and CronJob's container on a node: (exit status,
+/// standard output, standard error).
+pub fn run_once(
+    docs: &[Doc],
+    rootfs: &Rootfs,
+    kind: &str,
+    name: &str,
+    fixture: &str,
+) -> (i32, String, String) {
+    let work = tempfile::tempdir().unwrap();
+    let (contain, idle) = tools(work.path());
+    let cluster = Cluster {
+        work: work.path().to_path_buf(),
+        docs,
+        rootfs,
+        contain,
+        hosts: "127.0.0.1 localhost\n".into(),
+    };
+    let node = Materialised::new(fixture);
+    let pod = cluster.pod(find(docs, kind, name), "node-1", Some(&node.root()));
+    let out = Command::new("unshare")
+        .args([
+            "--mount",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--",
+            "bash",
+            "-c",
+        ])
+        .arg(on_node(&node.root(), &idle, &pod))
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The runtime's helper and the stand-in component binary, built into `dir`.
+fn tools(dir: &Path) -> (PathBuf, PathBuf) {
+    let contain = dir.join("contain");
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/deploy/contain.c");
+    let built = Command::new("gcc")
+        .arg("-O2")
+        .arg("-o")
+        .arg(&contain)
+        .arg(&src)
+        .status()
+        .unwrap();
+    assert!(built.success(), "gcc failed to build {}", src.display());
+    (contain, live_node::build_idle(dir))
+}
+
+/// A shell script for a node's PID namespace: the fixture's processes
+/// (stand-ins with their command lines and environments), then the pod's
+/// container, which sees them as through hostPID.
+fn on_node(root: &Path, idle: &Path, pod: &Pod) -> String {
+    assert!(pod.host_pid, "{}: runs with hostPID", pod.name);
+    let mut script = String::from("set -e\n");
+    for (argv, env) in processes(root) {
+        let mut words = vec!["env".to_owned(), "-i".to_owned()];
+        words.extend(env.iter().map(|e| shell_quote(e)));
+        words.push("/bin/bash -c 'exec -a \"$0\" \"$@\"'".into());
+        words.push(shell_quote(&argv[0]));
+        words.push(shell_quote(&idle.display().to_string()));
+        words.extend(argv[1..].iter().map(|a| shell_quote(a)));
+        script.push_str(&words.join(" "));
+        script.push_str(" &\n");
+    }
+    let quoted: Vec<String> = pod.contain.iter().map(|a| shell_quote(a)).collect();
+    script.push_str(&format!("exec {}\n", quoted.join(" ")));
+    script
 }
 
 /// Command lines and environments of a fixture's processes (its `proc/`).

@@ -271,8 +271,9 @@ pub struct SandboxArgs {
     /// Where precompiled components are kept.
     #[arg(long, value_name = "DIR", env = "KUBECIS_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// Compile components in memory, without the on-disk cache.
-    #[arg(long, conflicts_with = "cache_dir")]
+    /// Compile components in memory, without the on-disk cache (over
+    /// --cache-dir and KUBECIS_CACHE_DIR, which an image may set).
+    #[arg(long)]
     pub no_cache: bool,
 }
 

@@ -613,14 +613,25 @@ async fn set_scan_alerts(
         }
         let text = std::str::from_utf8(&body)
             .map_err(|_| ApiError(StatusCode::BAD_REQUEST, "the body is not UTF-8".into()))?;
-        let rules = alerting::rules_from_json(&scan, text, &s.config.notifiers)
-            .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
-        // Stored as read back, so what is kept is what was checked.
-        let stored = serde_json::to_string(&rules).unwrap_or_default();
-        s.store.set_alert_rules(&scan, Some(&stored), s.now())?;
+        let rules = store_alert_rules(&s, &scan, text)?;
         Ok(axum::Json(json!({ "scan": scan, "from": "api", "rules": rules })).into_response())
     })
     .await
+}
+
+/// Checks a scan's rules (the config's `alerts` format, as JSON) as the
+/// config is checked and keeps them; the API and the dashboard both set them here.
+pub(crate) fn store_alert_rules(
+    s: &Service,
+    scan: &str,
+    json: &str,
+) -> Result<Vec<alerting::AlertRule>, ApiError> {
+    let rules = alerting::rules_from_json(scan, json, &s.config.notifiers)
+        .map_err(|e| ApiError(StatusCode::BAD_REQUEST, e))?;
+    // Stored as read back, so what is kept is what was checked.
+    let stored = serde_json::to_string(&rules).unwrap_or_default();
+    s.store.set_alert_rules(scan, Some(&stored), s.now())?;
+    Ok(rules)
 }
 
 /// Drops the rules set through the API: the config's apply again.

@@ -92,6 +92,7 @@ pub fn router() -> Router<Arc<Service>> {
         .route("/ui/logout", post(logout))
         .route("/ui/scans/{scan}", get(pages::scan))
         .route("/ui/scans/{scan}/run", post(pages::run))
+        .route("/ui/scans/{scan}/alerts", post(pages::alerts))
         .route("/ui/reports/{job}", get(pages::report))
         .route("/ui/reports/{job}/download", get(pages::report_file))
         .route("/ui/reports/{job}/delete", post(pages::delete))

@@ -238,6 +238,8 @@ pub async fn scan(
         let reports = s.store.reports(Some(&name), 100, 0)?;
         let rules = s.alert_rules(scan);
         let history = s.store.alerts(Some(&name), 20, 0)?;
+        let rules_from_api = s.store.alert_rules(&name)?.is_some();
+        let notifiers: Vec<String> = s.config.notifiers.iter().map(|n| n.name.clone()).collect();
         Ok((html! {
             p.crumbs { a href="/ui/" { "Overview" } " › " (scan.name) }
             h1 { "Scan " (scan.name) }
@@ -334,15 +336,66 @@ pub async fn scan(
                     } }
                 }
             }
-            section {
+            section #alerts {
                 h2 { "Alerts" }
                 @if rules.is_empty() {
-                    p.muted { "No alert rule: name notifiers in the scan, or give it alerts (see the README)." }
+                    p.muted { "No alert rule." @if is_admin && notifiers.is_empty() { " The configuration names no notifier to send alerts to (see the README)." } }
                 } @else {
-                    ul { @for r in &rules {
+                    p.muted { @if rules_from_api { "Rules set here or through the API (they replace the configuration's)." } @else { "Rules of the configuration." } }
+                    ul.rules { @for (i, r) in rules.iter().enumerate() {
                         li { strong { (r.name) } ": on " (r.on.as_str()) ", " (r.runs.iter().map(|t| t.as_str()).collect::<Vec<_>>().join(" and ")) " runs, level " (r.level.as_str()) ", to " (r.notifiers.join(", "))
-                            @if !r.min_interval.is_zero() { ", at most every " (humantime::format_duration(r.min_interval)) } }
+                            @if !r.min_interval.is_zero() { ", at most every " (humantime::format_duration(r.min_interval)) }
+                            @if is_admin {
+                                " "
+                                form.inline method="post" action={"/ui/scans/" (urlencode(&scan.name)) "/alerts"} data-confirm={"Remove alert rule " (r.name) "?"} {
+                                    input type="hidden" name="csrf" value=(csrf);
+                                    input type="hidden" name="action" value="remove";
+                                    input type="hidden" name="index" value=(i);
+                                    button.danger type="submit" aria-label={"Remove alert rule " (r.name)} { "Remove" }
+                                }
+                            }
+                        }
                     } }
+                }
+                @if is_admin && !notifiers.is_empty() {
+                    form.rule method="post" action={"/ui/scans/" (urlencode(&scan.name)) "/alerts"} {
+                        input type="hidden" name="csrf" value=(csrf);
+                        input type="hidden" name="action" value="add";
+                        fieldset {
+                            legend { "Add an alert rule" }
+                            label { "When " select name="on" {
+                                option value="failures" { "items fail" }
+                                option value="drift" { "items newly fail (drift)" }
+                                option value="completed" { "a job ends" }
+                            } }
+                            " "
+                            label { "Level " select name="level" {
+                                option value="" { "the event's default" }
+                                option value="critical" { "critical" }
+                                option value="warning" { "warning" }
+                                option value="info" { "info" }
+                            } }
+                            fieldset.choices { legend { "Runs" }
+                                label { input type="checkbox" name="runs" value="scheduled" checked; " scheduled" }
+                                label { input type="checkbox" name="runs" value="manual" checked; " manual" }
+                            }
+                            fieldset.choices { legend { "Notifiers" }
+                                @for n in &notifiers { label { input type="checkbox" name="notifiers" value=(n); " " (n) } }
+                            }
+                            label { "At most every " input type="text" name="minInterval" placeholder="e.g. 6h" size="8"; }
+                            " "
+                            label { "Name " input type="text" name="name" placeholder="optional" size="16"; }
+                            " "
+                            button type="submit" { "Add rule" }
+                        }
+                    }
+                    @if rules_from_api {
+                        form method="post" action={"/ui/scans/" (urlencode(&scan.name)) "/alerts"} data-confirm="Drop the rules set here and use the configuration's again?" {
+                            input type="hidden" name="csrf" value=(csrf);
+                            input type="hidden" name="action" value="reset";
+                            button type="submit" { "Back to the configuration's rules" }
+                        }
+                    }
                 }
                 h3 { "History" }
                 @if history.is_empty() { p.muted { "no alert sent yet" } } @else {
@@ -372,6 +425,90 @@ fn downloads(job: i64) -> Markup {
             a href={"/ui/reports/" (job) "/download?format=text"} download { "text" } " "
             a href={"/ui/reports/" (job) "/download?format=json"} download { "JSON" }
         }
+    }
+}
+
+/// Edits a scan's alert rules from its page: adds one, removes one, or
+/// drops those set here for the configuration's. Checked and kept as the
+/// API keeps them; a mistake is a 400 page naming it, and changes nothing.
+pub async fn alerts(
+    State(s): State<Arc<Service>>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: axum::body::Bytes,
+) -> Web<Response> {
+    let form = FormFields(form_urlencoded::parse(&body).into_owned().collect());
+    admin(&s, &headers, &form.one("csrf"))?;
+    let target = name.clone();
+    blocking(move || {
+        let one = |key: &str| form.one(key);
+        let all = |key: &str| form.all(key);
+        let scan = s
+            .config
+            .scan(&name)
+            .ok_or_else(|| crate::jobs::JobError::UnknownScan(name.clone()))?;
+        let mut rules = serde_json::to_value(s.alert_rules(scan)).unwrap_or_default();
+        let list = rules.as_array_mut().expect("rules serialise as a list");
+        let bad = |why: String| WebError(StatusCode::BAD_REQUEST, why);
+        match one("action").as_str() {
+            "add" => {
+                let mut rule = serde_json::json!({
+                    "on": one("on"),
+                    "runs": all("runs"),
+                    "notifiers": all("notifiers"),
+                });
+                for key in ["name", "level", "minInterval"] {
+                    let value = one(key);
+                    if !value.is_empty() {
+                        rule[key] = value.into();
+                    }
+                }
+                list.push(rule);
+            }
+            "remove" => {
+                let index: usize = one("index")
+                    .parse()
+                    .map_err(|_| bad("which rule to remove is missing".into()))?;
+                if index >= list.len() {
+                    return Err(bad(format!(
+                        "there is no rule {index} (the page may be stale)"
+                    )));
+                }
+                list.remove(index);
+            }
+            "reset" => {
+                s.store.set_alert_rules(&name, None, s.now())?;
+                return Ok(());
+            }
+            other => return Err(bad(format!("unknown action {other:?}"))),
+        }
+        crate::api::store_alert_rules(&s, &name, &rules.to_string())?;
+        Ok(())
+    })
+    .await?;
+    Ok(Redirect::to(&format!("/ui/scans/{}#alerts", urlencode(&target))).into_response())
+}
+
+/// A form's fields, repeated names kept (checkboxes).
+struct FormFields(Vec<(String, String)>);
+
+impl FormFields {
+    /// The first value of a field, trimmed; empty when absent.
+    fn one(&self, key: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// Every value of a field.
+    fn all(&self, key: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 }
 
