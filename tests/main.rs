@@ -18,3 +18,4 @@ mod profiles;
 mod sandbox;
 mod scan;
 mod server;
+mod waivers;

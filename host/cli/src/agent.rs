@@ -13,6 +13,7 @@ use kubecis_engine::sandbox::Sandbox;
 use kubecis_engine::scan;
 use kubecis_engine::selection::UserSkip;
 use kubecis_engine::skipconfig::SkipConfig;
+use kubecis_engine::waivers::Waivers;
 use kubecis_model::agent::{Registration, Work};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -159,6 +160,7 @@ pub fn scan_for(
         benchmark: work.benchmark.clone(),
         profile: work.profile.clone(),
         skip_config: None,
+        waivers: None,
         check: Vec::new(),
         group: Vec::new(),
         skip: Vec::new(),
@@ -195,6 +197,13 @@ pub fn scan_for(
                 typed: false,
             }),
     );
+    if let Some(file) = &work.waivers {
+        prepared.options.selection.waivers = Waivers {
+            list: Waivers::parse(&file.text, &file.from)?,
+            from: file.from.clone(),
+            today: Some(crate::waivers::today()?),
+        };
+    }
     let bundle = prepared.library.get(&prepared.benchmark)?;
     scan::prepare(sandbox, bundle)?;
     Ok(scan::scan(

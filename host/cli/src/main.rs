@@ -11,6 +11,7 @@ mod report;
 mod scan;
 mod serve;
 mod target;
+mod waivers;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
@@ -45,6 +46,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         bundle_dir: Option<PathBuf>,
     },
+    /// Waivers files: which waivers stop holding soon.
+    #[command(subcommand)]
+    Waivers(waivers::WaiversCommand),
     /// Run the service: scheduled and on-demand cluster scans by agents, stored reports, job status, HTTP API.
     Serve(Box<serve::ServeArgs>),
     /// Run on a node (a DaemonSet): take scans from a server, run them warm, upload the node reports.
@@ -90,6 +94,7 @@ fn main() -> ExitCode {
         Command::Report(args) => report::run_report(&args, fail_on_given),
         Command::Diff(args) => diff::run_diff(&args),
         Command::Benchmarks { bundle_dir } => benchmarks::run_benchmarks(bundle_dir.as_deref()),
+        Command::Waivers(command) => waivers::run_waivers(&command),
         Command::Serve(args) => serve::run_serve(&args),
         Command::Agent(args) => agent::run_agent(&args),
         Command::Reports(args) => remote::run_reports(&args),

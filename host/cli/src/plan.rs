@@ -41,6 +41,7 @@ pub fn run_plan(args: &PlanArgs) -> Result<ExitCode> {
     }
     let planned = scan::plan(
         bundle,
+        &prepared.options.node_name,
         &node_types,
         &prepared.options.selection,
         &prepared.discovery.vars,

@@ -9,6 +9,7 @@ use kubecis_engine::sandbox::{Cache, Limits, Sandbox};
 use kubecis_engine::scan::ScanOptions;
 use kubecis_engine::selection::{Selection, UserSkip};
 use kubecis_engine::skipconfig::SkipConfig;
+use kubecis_engine::waivers::Waivers;
 use kubecis_report::output::printable;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -31,6 +32,10 @@ pub struct Target {
     /// Only these groups or sections (comma-separated ids, e.g. 1.2,4).
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub group: Vec<String>,
+    /// Waivers: items accepted as they are, by whom, why and until when
+    /// (YAML: waivers: [{id, reason, owner, expires, nodes, nodeTypes}]).
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
     /// Skip these items, groups or sections (comma-separated ids).
     #[arg(long, value_delimiter = ',', value_name = "IDS")]
     pub skip: Vec<String>,
@@ -135,12 +140,29 @@ fn selection_for(target: &Target, library: &Library, bundle: &Bundle) -> Result<
         from: "--skip".to_owned(),
         typed: true,
     }));
+    let waivers = match &target.waivers {
+        Some(path) => {
+            let waivers = crate::waivers::read(path)?;
+            for w in waivers.list.iter().filter(|w| !bundle.has_id(&w.id)) {
+                eprintln!(
+                    "kubecis: warning: {}: waiver of {} names {:?}, which is no item, group or section of {}",
+                    printable(&path.display().to_string()),
+                    printable(&w.owner),
+                    printable(&w.id),
+                    bundle.benchmark
+                );
+            }
+            waivers
+        }
+        None => Waivers::default(),
+    };
     let mut selection = Selection {
         profile,
         user_skips,
         only: target.check.iter().chain(&target.group).cloned().collect(),
         only_from: "--check/--group".to_owned(),
         scored_only: target.scored_only,
+        waivers,
     };
     for warning in selection.validate(bundle)? {
         eprintln!("kubecis: warning: {}", printable(&warning));

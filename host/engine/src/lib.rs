@@ -13,6 +13,7 @@ pub mod sandbox;
 pub mod scan;
 pub mod selection;
 pub mod skipconfig;
+pub mod waivers;
 pub mod yaml;
 
 pub use bundle::Builtins;

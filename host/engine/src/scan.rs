@@ -52,6 +52,7 @@ pub struct Planned {
 /// check; `vars` are discovery's, to show grants as the node's paths.
 pub fn plan(
     bundle: &Bundle,
+    node: &str,
     node_types: &[NodeType],
     selection: &Selection,
     vars: &BTreeMap<String, String>,
@@ -62,7 +63,7 @@ pub fn plan(
             id: item.id.clone(),
             title: item.title.clone(),
             node_type: section.node_type,
-            decision: selection.decide(section, group, item, node_types),
+            decision: selection.decide(section, group, item, node, node_types),
             grants: item.grants.describe(&|p| expand(p, vars)),
         })
         .filter(|p| p.decision != Decision::Omit)
@@ -111,7 +112,10 @@ pub fn scan(
     let decided: Vec<_> = bundle
         .items()
         .map(|(section, group, item)| {
-            let decision = options.selection.decide(section, group, item, &node_types);
+            let decision =
+                options
+                    .selection
+                    .decide(section, group, item, &options.node_name, &node_types);
             (section, group, item, decision)
         })
         .filter(|(_, _, _, d)| *d != Decision::Omit)
@@ -130,7 +134,23 @@ pub fn scan(
             let mut skipped_by = None;
             let (state, outcome) = match decision {
                 Decision::Omit => return None,
-                Decision::Run => judged.next()?,
+                Decision::Run => {
+                    let (state, mut outcome) = judged.next()?;
+                    if let Some(expired) = options.selection.expired_waiver(
+                        section,
+                        group,
+                        item,
+                        &options.node_name,
+                        &node_types,
+                    ) {
+                        outcome.reason = if outcome.reason.is_empty() {
+                            expired
+                        } else {
+                            format!("{}; {expired}", outcome.reason)
+                        };
+                    }
+                    (state, outcome)
+                }
                 Decision::NotApplicable { reason } => {
                     (State::NotApplicable, bare(Status::NotApplicable, reason))
                 }

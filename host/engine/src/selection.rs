@@ -5,6 +5,7 @@
 
 use crate::bundle::{Bundle, Group, Item, Profile, Section};
 use crate::node::discovery::NodeType;
+use crate::waivers::Waivers;
 use serde::Serialize;
 
 /// What the user asked for, on top of the profile.
@@ -18,6 +19,8 @@ pub struct Selection {
     /// Where `only` came from, for messages (`--check/--group`, a scan's name).
     pub only_from: String,
     pub scored_only: bool,
+    /// Items accepted as they are until a date (see `waivers`).
+    pub waivers: Waivers,
 }
 
 /// An id the user skips and where it came from (`--skip`, `skip config
@@ -69,6 +72,24 @@ fn covers(id: &str, section: &Section, group: &Group, item: &Item) -> bool {
 }
 
 impl Selection {
+    /// For an item that runs: the waiver that named it and expired, in words.
+    pub fn expired_waiver(
+        &self,
+        section: &Section,
+        group: &Group,
+        item: &Item,
+        node: &str,
+        node_types: &[NodeType],
+    ) -> Option<String> {
+        match self.waivers.find(node, node_types, section, group, item)? {
+            (w, false) => Some(format!(
+                "the waiver of {} expired on {} ({}); judged again",
+                w.owner, w.expires, w.reason
+            )),
+            _ => None,
+        }
+    }
+
     /// Refuse typed ids that the bundle does not have: a typo must not
     /// silently select or skip nothing; and refuse an item both asked for and
     /// skipped by typed ids. A skip list may name ids of other versions of
@@ -143,6 +164,7 @@ impl Selection {
         section: &Section,
         group: &Group,
         item: &Item,
+        node: &str,
         node_types: &[NodeType],
     ) -> Decision {
         if !self.only.is_empty() && !self.only.iter().any(|id| covers(id, section, group, item)) {
@@ -183,6 +205,12 @@ impl Selection {
             return Decision::Skip {
                 by: format!("user ({})", skip.from),
                 reason: format!("listed in {}", skip.from),
+            };
+        }
+        if let Some((waiver, true)) = self.waivers.find(node, node_types, section, group, item) {
+            return Decision::Skip {
+                by: waiver.skipped_by(),
+                reason: format!("waived in {}", self.waivers.from),
             };
         }
         if let Some(p) = &self.profile

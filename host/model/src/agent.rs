@@ -32,4 +32,15 @@ pub struct Work {
     /// node's benchmark is known only once the agent has looked.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub skip_lists: BTreeMap<String, Vec<String>>,
+    /// The scan's waivers file (its text, as the server checked it), judged
+    /// by the agent on the day it scans.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waivers: Option<WaiversFile>,
+}
+
+/// A waivers file sent with a job: where it came from, and its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaiversFile {
+    pub from: String,
+    pub text: String,
 }

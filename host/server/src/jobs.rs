@@ -126,6 +126,7 @@ impl Service {
                 Some((_, lists)) => lists.skip.clone(),
                 None => Default::default(),
             },
+            waivers: scan.waivers.clone(),
         };
         let deadline = now + scan.deadline.as_secs() as i64;
         let work = serde_json::to_string(&work).unwrap_or_default();
@@ -517,6 +518,7 @@ mod tests {
             alerts: Default::default(),
             warn_is_failure: false,
             run_choices: Vec::new(),
+            waivers: None,
         };
         Service {
             config: Config {

@@ -299,6 +299,7 @@ mod tests {
             alerts,
             warn_is_failure,
             run_choices: Vec::new(),
+            waivers: None,
         }
     }
 

@@ -126,6 +126,8 @@ struct ScanFile {
     /// Calico's `spec.cis` options for the composed report.
     #[serde(default)]
     cis: Option<serde_json::Value>,
+    /// Items accepted as they are until a date (a waivers file).
+    waivers: Option<PathBuf>,
     /// Rancher's four alerts to these notifiers (unless `alerts` says otherwise).
     #[serde(default)]
     notifiers: Vec<String>,
@@ -157,6 +159,7 @@ impl ScanFile {
             tries: default_tries(),
             cis: None,
             notifiers: Vec::new(),
+            waivers: None,
             alerts: None,
             origin: Some(origin),
             alert_switches: None,
@@ -238,6 +241,8 @@ pub struct ScanConfig {
     pub alerts: Vec<AlertRule>,
     /// Rancher's `scoreWarning: fail`: a `warn` counts as a failure.
     pub warn_is_failure: bool,
+    /// The scan's waivers file, checked at start, sent with each job.
+    pub waivers: Option<kubecis_model::agent::WaiversFile>,
     /// What a run may be started with: the scan's own profile first, then
     /// the benchmark's other profiles, each with the items it skips and by
     /// whom. Empty for `auto`, where each node's version decides.
@@ -377,6 +382,23 @@ impl Config {
                 &notifiers,
                 &default_notifiers,
             )?;
+            let waivers = match &s.waivers {
+                None => None,
+                Some(file) => {
+                    let path = base.join(file);
+                    let shown = path.display().to_string();
+                    let text = kubecis_engine::node::read::regular_file(&path, 4 << 20)
+                        .map_err(|e| format!("scans: {}: waivers {shown}: {e}", s.name))
+                        .and_then(|b| {
+                            String::from_utf8(b).map_err(|_| {
+                                format!("scans: {}: waivers {shown} is not UTF-8 text", s.name)
+                            })
+                        })?;
+                    kubecis_engine::waivers::Waivers::parse(&text, &shown)
+                        .map_err(|e| format!("scans: {}: {e}", s.name))?;
+                    Some(kubecis_model::agent::WaiversFile { from: shown, text })
+                }
+            };
             scans.push(ScanConfig {
                 name: s.name,
                 benchmark: s.benchmark,
@@ -392,6 +414,7 @@ impl Config {
                 alerts,
                 warn_is_failure: s.warn_is_failure,
                 run_choices: Vec::new(),
+                waivers,
             });
         }
         let mut local_nodes = raw.local_nodes;
