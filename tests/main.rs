@@ -14,6 +14,7 @@ mod formats;
 mod fuzz_config;
 mod library;
 mod live;
+mod packages;
 mod profiles;
 mod sandbox;
 mod scan;

@@ -172,6 +172,7 @@ pub fn scan_for(
         k8s_version: spec.k8s_version.map(str::to_owned),
         bundle_dir: None,
         allow_grants: Vec::new(),
+        packages: Default::default(),
     };
     let mut prepared = prepare(&target, false)?;
     // The scan's skip list names ids of its benchmark; one this version lacks skips nothing.

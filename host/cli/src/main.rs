@@ -2,6 +2,7 @@
 
 mod agent;
 mod benchmarks;
+mod bundle;
 mod client;
 mod diff;
 mod flags;
@@ -46,6 +47,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         bundle_dir: Option<PathBuf>,
     },
+    /// Bundle packages: keygen, pack, sign, verify, inspect.
+    #[command(subcommand)]
+    Bundle(bundle::BundleCommand),
     /// Waivers files: which waivers stop holding soon.
     #[command(subcommand)]
     Waivers(waivers::WaiversCommand),
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => diff::run_diff(&args),
         Command::Benchmarks { bundle_dir } => benchmarks::run_benchmarks(bundle_dir.as_deref()),
         Command::Waivers(command) => waivers::run_waivers(&command),
+        Command::Bundle(command) => bundle::run_bundle(&command),
         Command::Serve(args) => serve::run_serve(&args),
         Command::Agent(args) => agent::run_agent(&args),
         Command::Reports(args) => remote::run_reports(&args),

@@ -60,15 +60,12 @@ pub struct Target {
     /// Load more bundles from this directory (one subdirectory per benchmark).
     #[arg(long, value_name = "DIR")]
     pub bundle_dir: Option<PathBuf>,
-    /// Allow the broad or sensitive grants of these --bundle-dir bundles
-    /// (comma-separated benchmark names), after reviewing them with `plan`.
-    #[arg(
-        long,
-        value_delimiter = ',',
-        value_name = "NAMES",
-        requires = "bundle_dir"
-    )]
+    /// Allow the broad or sensitive grants of these --bundle-dir or --bundle
+    /// bundles (comma-separated benchmark names), after reviewing them with `plan`.
+    #[arg(long, value_delimiter = ',', value_name = "NAMES")]
     pub allow_grants: Vec<String>,
+    #[command(flatten)]
+    pub packages: crate::bundle::PackageArgs,
 }
 
 pub struct Prepared {
@@ -204,7 +201,8 @@ pub fn load_library(bundle_dir: Option<&std::path::Path>, allow: &[String]) -> R
 
 /// `plan_anywhere`: a plan may be made off a node (every node type), a scan may not.
 pub fn prepare(target: &Target, plan_anywhere: bool) -> Result<Prepared> {
-    let library = load_library(target.bundle_dir.as_deref(), &target.allow_grants)?;
+    let mut library = load_library(target.bundle_dir.as_deref(), &target.allow_grants)?;
+    target.packages.add_to(&mut library, &target.allow_grants)?;
     let targets = parse_targets(target)?;
     // With a named benchmark, bad input is refused before the node is opened.
     let named = if target.benchmark.eq_ignore_ascii_case("auto") {

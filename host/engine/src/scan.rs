@@ -193,6 +193,8 @@ pub fn scan(
         benchmark_from: options.benchmark_from.clone(),
         bundle_origin: bundle.origin.to_string(),
         bundle_digest: bundle.digest.clone(),
+        bundle_version: bundle.origin.version(),
+        bundle_signer: bundle.origin.signer(),
         profile: options.selection.profile.as_ref().map(|p| p.name.clone()),
         node: NodeInfo {
             name: options.node_name.clone(),

@@ -124,6 +124,14 @@ pub struct Report {
     pub bundle_origin: String,
     #[serde(default)]
     pub bundle_digest: String,
+    /// The version of a packaged bundle (`kubecis bundle pack`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bundle_version: Option<String>,
+    /// Who vouches for the bundle: `built-in`, `key <id> (<file>)` for a
+    /// signed package, `unsigned …` for a directory or a package accepted
+    /// with --allow-unsigned.
+    #[serde(default)]
+    pub bundle_signer: String,
     /// The profile applied, if any.
     pub profile: Option<String>,
     pub node: NodeInfo,

@@ -11,8 +11,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// Most bytes of one bundle file and of one shipped component read.
-const MAX_BUNDLE_FILE_BYTES: u64 = 16 << 20;
-const MAX_COMPONENT_BYTES: u64 = 16 << 20;
+pub(super) const MAX_BUNDLE_FILE_BYTES: u64 = 16 << 20;
+pub(super) const MAX_COMPONENT_BYTES: u64 = 16 << 20;
 
 /// The bundles of a `--bundle-dir`, each read and validated now; grants of
 /// bundles not named in `allow_grants` are reviewed (see [`review_grants`]).
@@ -57,21 +57,70 @@ fn read_bundle(bundle_dir: &Path, builtins: &Builtins) -> Result<Bundle, BundleE
         .into_owned();
     let root = Dir::open_ambient_dir(bundle_dir, cap_std::ambient_authority())
         .map_err(|e| BundleError::Io(bundle_dir.to_path_buf(), e))?;
-    let components = read_components(&root, bundle_dir)?;
+    let mut bundle = bundle_from(&name, &InDirectory { root, bundle_dir }, builtins)?;
+    bundle.origin = Origin::Directory(bundle_dir.to_path_buf());
+    Ok(bundle)
+}
+
+/// Where the files of a bundle from outside come from: its directory, or a
+/// package whose every file was verified against its manifest.
+pub(super) trait BundleFiles {
+    /// A file by its name in the bundle (`bundle.yaml`, `components/x.wasm`).
+    fn read(&self, file: &str, limit: u64) -> Result<Vec<u8>, String>;
+    /// The file names under `components/`.
+    fn component_files(&self) -> Vec<String>;
+    /// A file's name as messages show it.
+    fn shown(&self, file: &str) -> String;
+}
+
+struct InDirectory<'a> {
+    root: Dir,
+    bundle_dir: &'a Path,
+}
+
+impl BundleFiles for InDirectory<'_> {
+    fn read(&self, file: &str, limit: u64) -> Result<Vec<u8>, String> {
+        read_file(&self.root, file, limit)
+    }
+
+    fn component_files(&self) -> Vec<String> {
+        let Ok(entries) = self.root.read_dir("components") else {
+            return Vec::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    fn shown(&self, file: &str) -> String {
+        self.bundle_dir.join(file).display().to_string()
+    }
+}
+
+/// A bundle from outside, read whole and validated; its digest covers every
+/// file read. `name` is what the bundle must call itself.
+pub(super) fn bundle_from(
+    name: &str,
+    source: &dyn BundleFiles,
+    builtins: &Builtins,
+) -> Result<Bundle, BundleError> {
+    let components = read_components(source)?;
     let mut known = builtins.component_names();
     known.extend(components.keys().cloned());
     // Every file read, for the bundle's digest.
     let files: RefCell<Vec<(String, Vec<u8>)>> = RefCell::default();
     let read = |file: &str| -> Result<Text, BundleError> {
-        let shown = bundle_dir.join(file).display().to_string();
-        let bytes = read_file(&root, file, MAX_BUNDLE_FILE_BYTES)
+        let shown = source.shown(file);
+        let bytes = source
+            .read(file, MAX_BUNDLE_FILE_BYTES)
             .map_err(|message| invalid(&shown, message))?;
         let text =
             String::from_utf8(bytes.clone()).map_err(|_| invalid(&shown, "is not UTF-8 text"))?;
         files.borrow_mut().push((file.to_owned(), bytes));
         Ok(Text::Yaml(text))
     };
-    let mut bundle = Bundle::parse(&name, &read, &known)?;
+    let mut bundle = Bundle::parse(name, &read, &known)?;
     let mut files = files.into_inner();
     files.extend(
         components
@@ -79,7 +128,6 @@ fn read_bundle(bundle_dir: &Path, builtins: &Builtins) -> Result<Bundle, BundleE
             .map(|(n, c)| (format!("components/{n}.wasm"), c.wasm.to_vec())),
     );
     bundle.digest = digest(files);
-    bundle.origin = Origin::Directory(bundle_dir.to_path_buf());
     bundle.components = components;
     bundle.add_builtin_components(builtins);
     Ok(bundle)
@@ -112,27 +160,24 @@ const COMPONENT_HEADER: &[u8] = b"\0asm\x0d\x00\x01\x00";
 
 /// `components/<name>.wasm`, by name.
 fn read_components(
-    root: &Dir,
-    bundle_dir: &Path,
+    source: &dyn BundleFiles,
 ) -> Result<BTreeMap<String, CheckComponent>, BundleError> {
     let mut out = BTreeMap::new();
-    let Ok(entries) = root.read_dir("components") else {
-        return Ok(out);
-    };
-    for entry in entries.filter_map(Result::ok) {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
+    for file_name in source.component_files() {
         let Some(name) = file_name.strip_suffix(".wasm") else {
             continue;
         };
         let path = format!("components/{file_name}");
-        let shown = bundle_dir.join(&path).display().to_string();
+        let shown = source.shown(&path);
         if !super::is_plain_name(name) {
             return Err(invalid(
                 &shown,
                 "a component's name is letters, digits, '-' and '_'",
             ));
         }
-        let wasm = read_file(root, &path, MAX_COMPONENT_BYTES).map_err(|m| invalid(&shown, m))?;
+        let wasm = source
+            .read(&path, MAX_COMPONENT_BYTES)
+            .map_err(|m| invalid(&shown, m))?;
         // Refused now, not when a scan first compiles it: a core module or
         // any other file is not a check component.
         if !wasm.starts_with(COMPONENT_HEADER) {
@@ -191,7 +236,7 @@ const SECRET_PLACES: &[&str] = &[
 /// top-level directory) or reaches a private or secret place, naming the
 /// item and why. Paths with `${variables}` are places discovery found for a
 /// component and are not broad.
-fn review_grants(bundle: &Bundle) -> Result<(), BundleError> {
+pub(super) fn review_grants(bundle: &Bundle) -> Result<(), BundleError> {
     for (_, _, item) in bundle.items() {
         if let Some((grant, why)) = broad_or_sensitive(&item.grants) {
             return Err(BundleError::Grant {

@@ -3,6 +3,7 @@
 
 mod builtins;
 mod directory;
+pub mod package;
 
 pub use builtins::Builtins;
 
@@ -56,6 +57,9 @@ fn invalid(file: &str, message: impl Into<String>) -> BundleError {
 #[serde(deny_unknown_fields)]
 struct Manifest {
     benchmark: String,
+    /// The bundle's own version (needed to pack it).
+    #[serde(default)]
+    version: Option<String>,
     title: String,
     kubernetes: Vec<String>,
     sections: Vec<String>,
@@ -83,6 +87,8 @@ pub struct Profile {
 #[derive(Debug, Clone)]
 pub struct Bundle {
     pub benchmark: String,
+    /// The version its bundle.yaml declares (packages need one).
+    pub version: Option<String>,
     pub title: String,
     pub kubernetes: Vec<String>,
     pub sections: Vec<Section>,
@@ -104,6 +110,32 @@ pub enum Origin {
     BuiltIn,
     /// Read from this directory when the command started.
     Directory(PathBuf),
+    /// Read from this package, of this version, verified as signed by (or
+    /// accepted unsigned).
+    Package {
+        path: PathBuf,
+        version: String,
+        signer: package::Signer,
+    },
+}
+
+impl Origin {
+    /// A package's version.
+    pub fn version(&self) -> Option<String> {
+        match self {
+            Origin::Package { version, .. } => Some(version.clone()),
+            _ => None,
+        }
+    }
+
+    /// Who vouches for the bundle, in words.
+    pub fn signer(&self) -> String {
+        match self {
+            Origin::BuiltIn => "built-in".into(),
+            Origin::Directory(_) => "unsigned (a bundle directory)".into(),
+            Origin::Package { signer, .. } => signer.to_string(),
+        }
+    }
 }
 
 impl std::fmt::Display for Origin {
@@ -111,6 +143,9 @@ impl std::fmt::Display for Origin {
         match self {
             Origin::BuiltIn => f.write_str("built-in"),
             Origin::Directory(dir) => write!(f, "directory {}", dir.display()),
+            Origin::Package { path, version, .. } => {
+                write!(f, "package {} (version {version})", path.display())
+            }
         }
     }
 }
@@ -288,6 +323,7 @@ impl Bundle {
         let profiles = fold_extends(profiles).map_err(|m| invalid(&manifest_file, m))?;
         Ok(Bundle {
             benchmark: manifest.benchmark,
+            version: manifest.version,
             title: manifest.title,
             kubernetes: manifest.kubernetes,
             sections,
@@ -557,6 +593,57 @@ impl Library {
         }
         entries.sort_by_key(|e| natural_key(&e.benchmark));
         Ok(Library { entries })
+    }
+
+    /// Adds a verified package's bundle. Its name may not be a built-in's
+    /// or another bundle's; its grants are reviewed unless `allow_grants`
+    /// names it.
+    pub fn add_package(
+        &mut self,
+        builtins: &'static Builtins,
+        package: &package::Package,
+        allow_grants: &[String],
+    ) -> Result<(), BundleError> {
+        let mut bundle = directory::bundle_from(&package.manifest.name, package, builtins)?;
+        if bundle.version.as_deref() != Some(package.manifest.version.as_str()) {
+            return Err(invalid(
+                &package.path.display().to_string(),
+                format!(
+                    "its manifest says version {}, its bundle.yaml {:?}",
+                    package.manifest.version, bundle.version
+                ),
+            ));
+        }
+        if self
+            .entries
+            .iter()
+            .any(|e| e.benchmark.eq_ignore_ascii_case(&bundle.benchmark))
+        {
+            return Err(BundleError::Reserved {
+                dir: package.path.clone(),
+                name: bundle.benchmark,
+            });
+        }
+        if !allow_grants
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(&bundle.benchmark))
+        {
+            directory::review_grants(&bundle)?;
+        }
+        bundle.origin = Origin::Package {
+            path: package.path.clone(),
+            version: package.manifest.version.clone(),
+            signer: package.signer.clone(),
+        };
+        self.entries.push(Entry {
+            builtins,
+            builtin: false,
+            benchmark: bundle.benchmark.clone(),
+            kubernetes: bundle.kubernetes.clone(),
+            bundle: std::sync::OnceLock::from(Ok(bundle)),
+        });
+        self.entries.sort_by_key(|e| natural_key(&e.benchmark));
+        Ok(())
     }
 
     /// Every benchmark's name, in version order.

@@ -192,7 +192,7 @@ fn private(meta: &std::fs::Metadata) -> Result<(), String> {
 /// The cache's key: 32 random bytes in a file only the user may read.
 /// Fills `buf` from the kernel's random source with getrandom(2), which
 /// needs no /dev (a container from scratch may have none).
-fn random(buf: &mut [u8]) -> std::io::Result<()> {
+pub(crate) fn random(buf: &mut [u8]) -> std::io::Result<()> {
     let mut filled = 0;
     while filled < buf.len() {
         // SAFETY: writes at most the rest of `buf`, which it is given.

@@ -8,6 +8,7 @@ mod cache;
 mod host_api;
 mod secrets;
 
+pub(crate) use cache::random;
 pub use cache::{Cache, CacheError};
 
 use crate::node::discovery::Discovery;

@@ -44,7 +44,7 @@ pub fn render(report: &Report, format: Format, style: TextStyle) -> String {
 /// so a reader never sees half a report and a failure leaves nothing behind.
 /// The file gets the mode of the file it replaces, else what a plain create
 /// gives (0666 less the umask): a report is not made private by being written.
-pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
+pub fn write_atomically(path: &Path, contents: impl AsRef<[u8]>) -> std::io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
@@ -68,7 +68,7 @@ pub fn write_atomically(path: &Path, contents: &str) -> std::io::Result<()> {
                 old.permissions().mode() & 0o7777,
             ))?;
     }
-    tmp.write_all(contents.as_bytes())?;
+    tmp.write_all(contents.as_ref())?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
