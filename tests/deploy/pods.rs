@@ -744,6 +744,7 @@ pub fn run_cluster(docs: &[Doc], rootfs: &Rootfs) {
             "--pid",
             "--fork",
             "--kill-child",
+            "--mount-proc",
             "--",
         ]);
         match script {
@@ -960,6 +961,7 @@ pub fn run_once(
             "--pid",
             "--fork",
             "--kill-child",
+            "--mount-proc",
             "--",
             "bash",
             "-c",
@@ -994,7 +996,7 @@ fn tools(dir: &Path) -> (PathBuf, PathBuf) {
 /// container, which sees them as through hostPID.
 fn on_node(root: &Path, idle: &Path, pod: &Pod) -> String {
     assert!(pod.host_pid, "{}: runs with hostPID", pod.name);
-    let mut script = String::from("set -e\n");
+    let mut script = String::from("set -e\npids=()\n");
     for (argv, env) in processes(root) {
         let mut words = vec!["env".to_owned(), "-i".to_owned()];
         words.extend(env.iter().map(|e| shell_quote(e)));
@@ -1003,8 +1005,13 @@ fn on_node(root: &Path, idle: &Path, pod: &Pod) -> String {
         words.push(shell_quote(&idle.display().to_string()));
         words.extend(argv[1..].iter().map(|a| shell_quote(a)));
         script.push_str(&words.join(" "));
-        script.push_str(" &\n");
+        script.push_str(" &\npids+=($!)\n");
     }
+    // Each stand-in has become the component before the container looks.
+    script.push_str(&format!(
+        "for p in \"${{pids[@]}}\"; do for _ in $(seq 500); do [[ $(readlink /proc/$p/exe) == {} ]] && break; sleep 0.01; done; done\n",
+        shell_quote(&idle.display().to_string())
+    ));
     let quoted: Vec<String> = pod.contain.iter().map(|a| shell_quote(a)).collect();
     script.push_str(&format!("exec {}\n", quoted.join(" ")));
     script
