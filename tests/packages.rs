@@ -218,9 +218,12 @@ fn tampered_unknown_or_unsigned_packages_are_refused() {
     );
 }
 
+/// An entry added to a package: name, content (a link's target), `file` or `link`.
+type Added<'a> = (&'a str, &'a str, &'a str);
+
 /// Rebuilds a package with Python's tarfile: the same entries, some left
 /// out, some added (name, bytes, kind).
-fn repack(from: &Path, to: &Path, drop: &str, add: &[(&str, &str, &str)]) {
+fn repack(from: &Path, to: &Path, drop: &str, add: &[Added]) {
     let adds: Vec<String> = add
         .iter()
         .map(|(n, b, k)| format!("({n:?}, {b:?}, {k:?})"))
@@ -262,41 +265,36 @@ fn a_package_must_hold_exactly_what_its_manifest_names() {
     let node = Materialised::new("misconfigured-control-plane");
     let trust = ["--trust-key", "ops.pub"];
     let signed = dir.path().join("org.kcb");
-    repack(&signed, &dir.path().join("missing.kcb"), "master.yaml", &[]);
-    refused(
-        &scan(dir.path(), &node, "missing.kcb", &trust),
-        "its manifest names files that are not in the package: master.yaml",
-    );
-    repack(
-        &signed,
-        &dir.path().join("extra.kcb"),
-        "",
-        &[("notes.txt", "hello", "file")],
-    );
-    refused(
-        &scan(dir.path(), &node, "extra.kcb", &trust),
-        "holds notes.txt, which its manifest does not name",
-    );
-    repack(
-        &signed,
-        &dir.path().join("escape.kcb"),
-        "",
-        &[("../escape.yaml", "x", "file")],
-    );
-    refused(
-        &scan(dir.path(), &node, "escape.kcb", &trust),
-        "holds \"../escape.yaml\", which is not a plain relative name",
-    );
-    repack(
-        &signed,
-        &dir.path().join("link.kcb"),
-        "",
-        &[("components/x.wasm", "/etc/shadow", "link")],
-    );
-    refused(
-        &scan(dir.path(), &node, "link.kcb", &trust),
-        "holds \"components/x.wasm\", which is not a regular file",
-    );
+    let cases: [(&str, &str, &[Added], &str); 4] = [
+        (
+            "missing.kcb",
+            "master.yaml",
+            &[],
+            "its manifest names files that are not in the package: master.yaml",
+        ),
+        (
+            "extra.kcb",
+            "",
+            &[("notes.txt", "hello", "file")],
+            "holds notes.txt, which its manifest does not name",
+        ),
+        (
+            "escape.kcb",
+            "",
+            &[("../escape.yaml", "x", "file")],
+            "holds \"../escape.yaml\", which is not a plain relative name",
+        ),
+        (
+            "link.kcb",
+            "",
+            &[("components/x.wasm", "/etc/shadow", "link")],
+            "holds \"components/x.wasm\", which is not a regular file",
+        ),
+    ];
+    for (name, drop, add, says) in cases {
+        repack(&signed, &dir.path().join(name), drop, add);
+        refused(&scan(dir.path(), &node, name, &trust), says);
+    }
     std::fs::write(dir.path().join("garbage.kcb"), b"not a tar file at all").unwrap();
     refused(
         &scan(dir.path(), &node, "garbage.kcb", &trust),

@@ -737,16 +737,11 @@ pub fn run_cluster(docs: &[Doc], rootfs: &Rootfs) {
     let start = |pod: &Pod, script: Option<String>, running: &mut Running| {
         let log = std::fs::File::create(work.path().join(format!("{}.log", pod.name))).unwrap();
         let mut command = Command::new("nsenter");
-        command.arg(format!("--net=/proc/{net}/ns/net")).args([
-            "--",
-            "unshare",
-            "--mount",
-            "--pid",
-            "--fork",
-            "--kill-child",
-            "--mount-proc",
-            "--",
-        ]);
+        command
+            .arg(format!("--net=/proc/{net}/ns/net"))
+            .arg("--")
+            .arg("unshare")
+            .args(POD_NAMESPACES);
         match script {
             Some(script) => command.args(["bash", "-c", &script]),
             None => command.args(&pod.contain),
@@ -935,6 +930,17 @@ pub fn run_cluster(docs: &[Doc], rootfs: &Rootfs) {
     drop(running);
 }
 
+/// `unshare` flags of a pod: its own mount and PID namespaces (the PID
+/// namespace and all in it end with the first process).
+const POD_NAMESPACES: [&str; 6] = [
+    "--mount",
+    "--pid",
+    "--fork",
+    "--kill-child",
+    "--mount-proc",
+    "--",
+];
+
 /// The one-shot Job's and CronJob's container on a node: (exit status,
 /// standard output, standard error).
 pub fn run_once(
@@ -956,16 +962,8 @@ pub fn run_once(
     let node = Materialised::new(fixture);
     let pod = cluster.pod(find(docs, kind, name), "node-1", Some(&node.root()));
     let out = Command::new("unshare")
-        .args([
-            "--mount",
-            "--pid",
-            "--fork",
-            "--kill-child",
-            "--mount-proc",
-            "--",
-            "bash",
-            "-c",
-        ])
+        .args(POD_NAMESPACES)
+        .args(["bash", "-c"])
         .arg(on_node(&node.root(), &idle, &pod))
         .output()
         .unwrap();
