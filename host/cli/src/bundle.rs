@@ -295,8 +295,13 @@ fn inspect(path: &Path, trust: &TrustArgs) -> Result<()> {
     println!("kubernetes: {}", bundle.kubernetes.join(", "));
     println!("components:");
     for (n, c) in &bundle.components {
+        // Built-in components are borrowed from the binary; a bundle's own are read from it.
+        let whose = match c.wasm {
+            std::borrow::Cow::Borrowed(_) => "built into kubecis",
+            std::borrow::Cow::Owned(_) => "shipped in the bundle",
+        };
         println!(
-            "  {} sha256 {} ({} bytes)",
+            "  {} sha256 {} ({} bytes, {whose})",
             printable(n),
             c.sha256,
             c.wasm.len()
