@@ -209,6 +209,27 @@ fn tampered_unknown_or_unsigned_packages_are_refused() {
     let out = scan(dir.path(), &node, "unsigned.kcb", &["--allow-unsigned"]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("WARNING: --allow-unsigned"));
+    let (root, cache) = node.root_and_cache();
+    let text = kubecis_in(
+        dir.path(),
+        &[
+            "scan",
+            "--root",
+            &root,
+            "--cache-dir",
+            &cache,
+            "--benchmark",
+            "org-rules",
+            "--bundle",
+            "unsigned.kcb",
+            "--allow-unsigned",
+        ],
+    );
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(
+        text.contains("signer: UNSIGNED (accepted with --allow-unsigned)"),
+        "{text}"
+    );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(
         report["bundleSigner"]

@@ -215,6 +215,10 @@ fn header(out: &mut String, report: &Report, style: &TextStyle) {
             "bundle: {}, sha256 {digest}…",
             report.bundle_origin
         ));
+        // Who vouches for a bundle from outside (a built-in one is the binary's).
+        if !report.bundle_signer.is_empty() && report.bundle_signer != "built-in" {
+            lines.push(format!("signer: {}", report.bundle_signer));
+        }
     }
     for line in lines {
         style.indented(out, 0, &line);
