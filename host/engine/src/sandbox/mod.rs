@@ -216,9 +216,32 @@ fn pool() -> PoolingAllocationConfig {
         // kernel has it), not unmapped: the next instance takes no page
         // faults for them. Every instance still starts from the image.
         .pagemap_scan(Enabled::Auto)
-        .linear_memory_keep_resident(KEEP_RESIDENT)
+        .linear_memory_keep_resident(if pagemap_scan() { KEEP_RESIDENT } else { 0 })
         .table_keep_resident(16 << 10);
     pool
+}
+
+/// Whether the kernel has PAGEMAP_SCAN (Linux 6.7): without it, keeping
+/// pages resident means wasmtime writes the whole kept range back for every
+/// instance, which costs more than the page faults it saves.
+fn pagemap_scan() -> bool {
+    // SAFETY: uname fills the struct it is given.
+    let mut name: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut name) } != 0 {
+        return false;
+    }
+    // SAFETY: release is a NUL-terminated string within the struct.
+    let release = unsafe { std::ffi::CStr::from_ptr(name.release.as_ptr()) };
+    kernel_at_least(&release.to_string_lossy(), (6, 7))
+}
+
+/// `6.18.44-fc-v1045` is at least 6.7.
+fn kernel_at_least(release: &str, (major, minor): (u32, u32)) -> bool {
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let found = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    found >= (major, minor)
 }
 
 /// Bytes of each memory slot kept mapped between instances: a Rust check's
@@ -498,6 +521,15 @@ impl wasmtime_wasi::HostMonotonicClock for Frozen {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_releases_compare_by_major_and_minor() {
+        assert!(kernel_at_least("6.18.44-fc-v1045", (6, 7)));
+        assert!(kernel_at_least("6.7.0", (6, 7)));
+        assert!(!kernel_at_least("6.6.30-amd64", (6, 7)));
+        assert!(!kernel_at_least("5.15.0-105-generic", (6, 7)));
+        assert!(kernel_at_least("7.0", (6, 7)));
+    }
 
     #[test]
     fn the_memory_cap_is_on_the_sum_of_every_memory() {
