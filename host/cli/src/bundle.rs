@@ -4,7 +4,7 @@
 //! bundle or package holds and every grant in words; and the flags with
 //! which `scan` and `plan` run packages only when they verify.
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use kubecis_engine::bundle::Library;
 use kubecis_engine::bundle::package::{self, Package, Trust};
 use kubecis_engine::node::read;
@@ -255,33 +255,30 @@ pub fn run_bundle(command: &BundleCommand) -> Result<ExitCode> {
 }
 
 fn inspect(path: &Path, trust: &TrustArgs) -> Result<()> {
-    let mut library = Library::load(&kubecis_builtin::BUILTINS, None)?;
-    let name = if path.is_dir() {
-        let parent = path.parent().unwrap_or(Path::new("."));
-        let dir_library = Library::load_allowing(
-            &kubecis_builtin::BUILTINS,
-            Some(parent),
-            &[path
-                .file_name()
-                .unwrap_or_default()
-                .to_string_lossy()
-                .into_owned()],
-        )?;
-        library = dir_library;
-        path.file_name()
+    // Inspection shows every grant, broad or not: nothing runs.
+    let (library, name) = if path.is_dir() {
+        let name = path
+            .file_name()
             .unwrap_or_default()
             .to_string_lossy()
-            .into_owned()
+            .into_owned();
+        let parent = path.parent().unwrap_or(Path::new("."));
+        let library = Library::load_allowing(
+            &kubecis_builtin::BUILTINS,
+            Some(parent),
+            std::slice::from_ref(&name),
+        )?;
+        (library, name)
     } else {
         let package = Package::open(path, &trust.trust()?)?;
         let name = package.manifest.name.clone();
-        // Inspection shows every grant, broad or not: nothing runs.
+        let mut library = Library::load(&kubecis_builtin::BUILTINS, None)?;
         library.add_package(
             &kubecis_builtin::BUILTINS,
             &package,
             std::slice::from_ref(&name),
         )?;
-        name
+        (library, name)
     };
     let bundle = library.get(&name)?;
     println!(
@@ -324,9 +321,6 @@ fn inspect(path: &Path, trust: &TrustArgs) -> Result<()> {
         for g in grants {
             println!("    may read: {}", printable(&g));
         }
-    }
-    if bundle.benchmark.is_empty() {
-        bail!("{}: no bundle", path.display());
     }
     Ok(())
 }

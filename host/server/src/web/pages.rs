@@ -441,8 +441,6 @@ pub async fn alerts(
     admin(&s, &headers, &form.one("csrf"))?;
     let target = name.clone();
     blocking(move || {
-        let one = |key: &str| form.one(key);
-        let all = |key: &str| form.all(key);
         let scan = s
             .config
             .scan(&name)
@@ -450,15 +448,15 @@ pub async fn alerts(
         let mut rules = serde_json::to_value(s.alert_rules(scan)).unwrap_or_default();
         let list = rules.as_array_mut().expect("rules serialise as a list");
         let bad = |why: String| WebError(StatusCode::BAD_REQUEST, why);
-        match one("action").as_str() {
+        match form.one("action").as_str() {
             "add" => {
                 let mut rule = serde_json::json!({
-                    "on": one("on"),
-                    "runs": all("runs"),
-                    "notifiers": all("notifiers"),
+                    "on": form.one("on"),
+                    "runs": form.all("runs"),
+                    "notifiers": form.all("notifiers"),
                 });
                 for key in ["name", "level", "minInterval"] {
-                    let value = one(key);
+                    let value = form.one(key);
                     if !value.is_empty() {
                         rule[key] = value.into();
                     }
@@ -466,7 +464,8 @@ pub async fn alerts(
                 list.push(rule);
             }
             "remove" => {
-                let index: usize = one("index")
+                let index: usize = form
+                    .one("index")
                     .parse()
                     .map_err(|_| bad("which rule to remove is missing".into()))?;
                 if index >= list.len() {
