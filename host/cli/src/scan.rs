@@ -84,7 +84,8 @@ pub fn run_scan(args: &ScanArgs, fail_on_given: bool) -> Result<ExitCode> {
         // second core while the node is discovered and the benchmark chosen.
         let sandbox = s.spawn(|| {
             let sandbox = args.sandbox.sandbox()?;
-            if args.target.bundle_dir.is_none() {
+            // Bundles from outside may use only their own components.
+            if args.target.bundle_dir.is_none() && args.target.packages.bundles.is_empty() {
                 for (name, wasm, sha256) in kubecis_builtin::COMPONENTS {
                     // A failure is reported by `scan::prepare`, if the bundle needs it.
                     let _ = sandbox.load(name, wasm, sha256);
