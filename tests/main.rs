@@ -9,6 +9,7 @@ mod cluster;
 mod conformance;
 mod dashboard;
 mod deploy;
+mod examples;
 mod flags;
 mod formats;
 mod fuzz_config;

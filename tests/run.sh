@@ -46,6 +46,18 @@ if [[ $(kubernetes-validate --version 2>/dev/null) != 1.37.0 ]]; then
     python3 -m pip install --quiet --break-system-packages kubernetes-validate==1.37.0
 fi
 
+# The example checks of checks/README.md in Python and JavaScript are built
+# by their own toolchains: componentize-py (PyPI), componentize-js (npm).
+if [[ $(componentize-py --version 2>/dev/null) != "componentize-py 0.25.1" ]]; then
+  echo "tests/run.sh: installing componentize-py (PyPI)" >&2
+  python3 -m pip install --quiet componentize-py==0.25.1 2>/dev/null ||
+    python3 -m pip install --quiet --break-system-packages componentize-py==0.25.1
+fi
+if [[ ! -x checks/examples/kubelet-ciphers/node_modules/.bin/componentize-js ]]; then
+  echo "tests/run.sh: installing componentize-js (npm)" >&2
+  npm ci --prefix checks/examples/kubelet-ciphers --no-audit --no-fund --silent
+fi
+
 # playwright-core (npm) drives that Chromium; versions pinned by its lock file.
 if [[ ! -d tests/browser/node_modules/playwright-core ]]; then
   echo "tests/run.sh: installing playwright-core (npm)" >&2

@@ -9,6 +9,6 @@ fn main() {
     for dir in ["checks", "wit"] {
         println!("cargo:rerun-if-changed={}", root.join(dir).display());
     }
-    let dir = kubecis_wasm_build::build_checks(&root, &["check-hostile"]);
+    let dir = kubecis_wasm_build::build_checks(&root, &["check-hostile", "check-legacy-1-0"]);
     println!("cargo:rustc-env=KUBECIS_TEST_CHECKS_DIR={}", dir.display());
 }

@@ -40,9 +40,47 @@ pub struct AgentArgs {
     /// Seconds a poll for work is held open by the server.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub poll_seconds: u64,
+    /// Bundle packages the server's scans may name, verified here against
+    /// this node's own trust store.
+    #[command(flatten)]
+    pub bundles: Bundles,
+}
+
+/// The bundles a node scans with besides the built-in ones: packages, the
+/// keys they must be signed with, and bundles whose grants the operator allows.
+#[derive(clap::Args, Debug, Default, Clone)]
+pub struct Bundles {
+    #[command(flatten)]
+    pub packages: crate::bundle::PackageArgs,
+    /// Allow the broad or sensitive grants of these packages (comma-separated
+    /// benchmark names), after reviewing them with `bundle inspect`.
+    #[arg(long, value_delimiter = ',', value_name = "BENCHMARKS")]
+    pub allow_grants: Vec<String>,
+}
+
+impl Bundles {
+    /// The `bundles:` section of `serve`'s config.
+    pub fn from_config(config: &kubecis_server::config::Packages) -> Bundles {
+        Bundles {
+            packages: crate::bundle::PackageArgs {
+                bundles: config.packages.clone(),
+                trust_keys: config.trust_keys.clone(),
+                trust_dir: config.trust_dir.clone(),
+                allow_unsigned: config.allow_unsigned,
+                allow_downgrade: config.allow_downgrade,
+            },
+            allow_grants: config.allow_grants.clone(),
+        }
+    }
 }
 
 pub fn run_agent(args: &AgentArgs) -> Result<std::process::ExitCode> {
+    // A package that does not verify stops the agent now, not at its first job.
+    let bundles = &args.bundles;
+    let mut library = crate::target::load_library(None, &bundles.allow_grants)?;
+    bundles
+        .packages
+        .add_to(&mut library, &bundles.allow_grants)?;
     let client = Client::new(&args.server, Duration::from_secs(args.poll_seconds + 30))?;
     // Warm for the agent's life: components compile (or load) once.
     let sandbox = args.sandbox.sandbox()?;
@@ -135,7 +173,7 @@ fn turn(args: &AgentArgs, client: &Client, sandbox: &mut Sandbox) -> Result<()> 
         kubecis_report::output::printable(&work.benchmark)
     );
     let started = std::time::Instant::now();
-    let report = scan_for(args.node(), &name, &work, sandbox)?;
+    let report = scan_for(args.node(), &name, &work, &args.bundles, sandbox)?;
     let scanned = started.elapsed();
     let body = serde_json::to_vec(&report)?;
     let path = format!("/api/v1/jobs/{}/reports/{}", work.job, url_segment(&name));
@@ -154,6 +192,7 @@ pub fn scan_for(
     spec: NodeSpec<'_>,
     name: &str,
     work: &Work,
+    bundles: &Bundles,
     sandbox: &mut Sandbox,
 ) -> Result<kubecis_model::report::Report> {
     let target = Target {
@@ -171,8 +210,8 @@ pub fn scan_for(
         node_name: Some(name.to_owned()),
         k8s_version: spec.k8s_version.map(str::to_owned),
         bundle_dir: None,
-        allow_grants: Vec::new(),
-        packages: Default::default(),
+        allow_grants: bundles.allow_grants.clone(),
+        packages: bundles.packages.clone(),
     };
     let mut prepared = prepare(&target, false)?;
     // The scan's skip list names ids of its benchmark; one this version lacks skips nothing.

@@ -297,11 +297,17 @@ fn inspect(path: &Path, trust: &TrustArgs) -> Result<()> {
             std::borrow::Cow::Borrowed(_) => "built into kubecis",
             std::borrow::Cow::Owned(_) => "shipped in the bundle",
         };
+        let contract = match kubecis_engine::sandbox::contract::of_wasm(&c.wasm) {
+            Ok(Some(v)) => format!("built against kubecis:check@{v}"),
+            Ok(None) => "imports no kubecis interface".to_owned(),
+            Err(e) => format!("will not run: {e}"),
+        };
         println!(
-            "  {} sha256 {} ({} bytes, {whose})",
+            "  {} sha256 {} ({} bytes, {whose}; {})",
             printable(n),
             c.sha256,
-            c.wasm.len()
+            c.wasm.len(),
+            printable(&contract)
         );
     }
     let items: Vec<_> = bundle.items().collect();
@@ -320,6 +326,9 @@ fn inspect(path: &Path, trust: &TrustArgs) -> Result<()> {
         }
         for g in grants {
             println!("    may read: {}", printable(&g));
+        }
+        if let Some(memory) = item.grants.memory() {
+            println!("    may use: {memory}");
         }
     }
     Ok(())

@@ -102,6 +102,9 @@ pub fn run_plan(args: &PlanArgs) -> Result<ExitCode> {
                     for grant in &p.grants {
                         let _ = writeln!(s, "{:<23}may read: {grant}", "");
                     }
+                    if let Some(memory) = &p.memory {
+                        let _ = writeln!(s, "{:<23}may use: {memory}", "");
+                    }
                 }
             }
             s

@@ -1,7 +1,7 @@
 //! `kubecis serve --config FILE`: the service (see the server crate), with
 //! the scanner its local nodes use: the agent's, sharing one warm sandbox.
 
-use crate::agent::{NodeSpec, describe, scan_for};
+use crate::agent::{Bundles, NodeSpec, describe, scan_for};
 use crate::target::SandboxArgs;
 use anyhow::{Context, Result};
 use kubecis_engine::sandbox::Sandbox;
@@ -24,12 +24,19 @@ pub struct ServeArgs {
 
 pub fn run_serve(args: &ServeArgs) -> Result<ExitCode> {
     let mut config = Config::read(&args.config)?;
-    config.check_benchmarks(&crate::target::load_library(None, &[])?)?;
+    let bundles = Bundles::from_config(&config.bundles);
+    let mut library = crate::target::load_library(None, &bundles.allow_grants)?;
+    bundles
+        .packages
+        .add_to(&mut library, &bundles.allow_grants)
+        .with_context(|| format!("{}: bundles", args.config.display()))?;
+    config.check_benchmarks(&library)?;
     let scanner: Option<Arc<dyn NodeScanner>> = if config.local_nodes.is_empty() {
         None
     } else {
         Some(Arc::new(LocalScanner {
             sandbox: Mutex::new(args.sandbox.sandbox()?),
+            bundles,
         }))
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -48,6 +55,7 @@ pub fn run_serve(args: &ServeArgs) -> Result<ExitCode> {
 /// Scans local nodes as agents do; one scan at a time, with one sandbox.
 struct LocalScanner {
     sandbox: Mutex<&'static mut Sandbox>,
+    bundles: Bundles,
 }
 
 fn spec(node: &LocalNode) -> NodeSpec<'_> {
@@ -66,8 +74,8 @@ impl NodeScanner for LocalScanner {
 
     fn scan(&self, node: &LocalNode, name: &str, work: &Work) -> Result<Vec<u8>, String> {
         let mut sandbox = self.sandbox.lock().unwrap_or_else(|p| p.into_inner());
-        let report =
-            scan_for(spec(node), name, work, &mut sandbox).map_err(|e| format!("{e:#}"))?;
+        let report = scan_for(spec(node), name, work, &self.bundles, &mut sandbox)
+            .map_err(|e| format!("{e:#}"))?;
         serde_json::to_vec(&report).map_err(|e| e.to_string())
     }
 }

@@ -46,6 +46,9 @@ pub struct Planned {
     pub decision: Decision,
     /// What the item's check may read on the node, in words.
     pub grants: Vec<String>,
+    /// The larger memory cap it asks for, in words.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
 }
 
 /// What a scan with these options would do, item by item, without running a
@@ -65,6 +68,7 @@ pub fn plan(
             node_type: section.node_type,
             decision: selection.decide(section, group, item, node, node_types),
             grants: item.grants.describe(&|p| expand(p, vars)),
+            memory: item.grants.memory(),
         })
         .filter(|p| p.decision != Decision::Omit)
         .collect()
@@ -302,6 +306,7 @@ fn check_run(bundle: &Bundle, item: &Item, discovery: &Discovery) -> CheckRun {
             environment: item.grants.environment.clone(),
             metadata: paths(&item.grants.metadata),
             content: paths(&item.grants.content),
+            memory_bytes: item.grants.memory_mib.map(|m| m << 20),
         },
     }
 }

@@ -534,6 +534,7 @@ mod tests {
                 notifiers: Vec::new(),
                 cluster_name: "local".into(),
                 external_url: "http://127.0.0.1:8080".into(),
+                bundles: Default::default(),
             },
             store: Store::open(&dir.join("kubecis.db")).unwrap(),
             clock,

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 /// Most bytes of one bundle file and of one shipped component read.
 pub(super) const MAX_BUNDLE_FILE_BYTES: u64 = 16 << 20;
-pub(super) const MAX_COMPONENT_BYTES: u64 = 16 << 20;
+/// Components with an interpreter inside (Python, JavaScript) weigh 10 to 20 MiB.
+pub(super) const MAX_COMPONENT_BYTES: u64 = 48 << 20;
 
 /// The bundles of a `--bundle-dir`, each read and validated now; grants of
 /// bundles not named in `allow_grants` are reviewed (see [`review_grants`]).

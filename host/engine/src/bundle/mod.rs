@@ -222,7 +222,14 @@ pub struct Grants {
     /// Configuration files whose values a check may read (and their metadata).
     #[serde(default)]
     pub content: Vec<String>,
+    /// Memory the check may use, in MiB, when its runtime needs more than
+    /// the operator's default cap (an interpreter in the component).
+    #[serde(default)]
+    pub memory_mib: Option<usize>,
 }
+
+/// The largest memory grant an item may ask for.
+pub const MAX_MEMORY_GRANT_MIB: usize = 512;
 
 impl Grants {
     /// Every path granted, metadata and content alike.
@@ -250,6 +257,12 @@ impl Grants {
             lines.push(format!("configuration values of {}", expand(path)));
         }
         lines
+    }
+
+    /// A larger memory cap, in words, when the item asks for one.
+    pub fn memory(&self) -> Option<String> {
+        self.memory_mib
+            .map(|mib| format!("up to {mib} MiB of memory (where the operator's cap is lower)"))
     }
 }
 
@@ -450,6 +463,13 @@ fn validate(item: &Item, components: &HashSet<String>) -> Result<(), String> {
         _ => {}
     }
     let grants = &item.grants;
+    if let Some(mib) = grants.memory_mib
+        && !(1..=MAX_MEMORY_GRANT_MIB).contains(&mib)
+    {
+        return Err(format!(
+            "memory_mib {mib} is outside 1 to {MAX_MEMORY_GRANT_MIB} (MiB)"
+        ));
+    }
     let components = grants.processes.iter().chain(grants.environment.keys());
     for component in components {
         if !crate::node::discovery::is_component(component) {

@@ -3,7 +3,7 @@
 //! past the check's deadline or its budget of bytes.
 
 use super::CheckState;
-use super::bindings::kubecis::check::node::{Error, FileKind, FileStat, Host, Process};
+use super::bindings::kubecis::check::node::{Error, FileKind, FileStat, Host, NodeInfo, Process};
 use super::secrets::{self, WITHHELD};
 use crate::node::{self as n, NodeError, NodePath};
 use std::time::Instant;
@@ -284,4 +284,18 @@ impl Host for CheckState {
     fn config_value(&mut self, path: String, key: String) -> Answer<String> {
         self.within_deadline(|s| s.value_of(path, key))
     }
+
+    fn info(&mut self) -> wasmtime::Result<NodeInfo> {
+        self.check_deadline()?;
+        // Never waits on a version probe still running: the check has a deadline.
+        let version = self.discovery.kubernetes_version.settled().map(|(v, _)| v);
+        Ok(NodeInfo {
+            distribution: self.discovery.distribution.0.clone(),
+            // A version read from the node is the node's text: bounded.
+            kubernetes_version: version.filter(|v| v.len() <= MAX_VERSION_BYTES),
+        })
+    }
 }
+
+/// Longest Kubernetes version handed to a check (`1.30.4+rke2r1` is 13).
+const MAX_VERSION_BYTES: usize = 64;

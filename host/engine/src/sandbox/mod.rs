@@ -5,6 +5,7 @@
 
 mod batch;
 mod cache;
+pub mod contract;
 mod host_api;
 mod secrets;
 
@@ -75,6 +76,8 @@ pub struct Grant {
     pub environment: BTreeMap<String, Vec<String>>,
     pub metadata: Vec<NodePath>,
     pub content: Vec<NodePath>,
+    /// A larger memory cap than the sandbox's, in bytes.
+    pub memory_bytes: Option<usize>,
 }
 
 /// The store data of one check run.
@@ -253,8 +256,9 @@ const KEEP_RESIDENT: usize = 4 << 20;
 const POOL_CHECKS: u32 = 4;
 
 /// What one check's component may hold: core instances (a Rust check has
-/// about four), linear memories and tables.
-const MAX_CORE_INSTANCES: u32 = 16;
+/// about four; CPython built by componentize-py, linked from shared
+/// libraries, 38), linear memories and tables.
+const MAX_CORE_INSTANCES: u32 = 64;
 const MAX_MEMORIES: u32 = 2;
 const MAX_TABLES: u32 = 16;
 
@@ -345,6 +349,14 @@ impl Sandbox {
                 wasmtime::component::Component::new(&self.engine, wasm).map_err(bad)?
             }
         };
+        let component_type = component.component_type();
+        let imports = component_type.imports(&self.engine);
+        contract::required(imports.map(|(name, _)| name)).map_err(|message| {
+            SandboxError::Component {
+                name: name.to_owned(),
+                message,
+            }
+        })?;
         let pre = self.linker.instantiate_pre(&component).map_err(bad)?;
         let pre = bindings::CheckPre::new(pre).map_err(bad)?;
         self.pres.insert(sha256.to_owned(), pre);
@@ -408,7 +420,9 @@ impl Sandbox {
             wasi: wasi.build(),
             table: ResourceTable::new(),
             limiter: MemoryCap {
-                max: self.limits.memory_bytes,
+                max: grant.memory_bytes.map_or(self.limits.memory_bytes, |m| {
+                    m.max(self.limits.memory_bytes)
+                }),
                 memory: 0,
                 table_elements: 0,
                 hit: false,
@@ -476,7 +490,7 @@ impl Run {
                 if state.limiter.hit {
                     error(format!(
                         "the check exceeded its memory cap of {} MiB (or its table cap)",
-                        limits.memory_bytes >> 20
+                        state.limiter.max >> 20
                     ))
                 } else if state.timed_out || e.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
                     error(format!("the check timed out after {:?}", limits.deadline))

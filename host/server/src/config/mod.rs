@@ -71,6 +71,31 @@ struct File {
     cluster_name: String,
     /// This server's address as users reach it, for links in alerts.
     external_url: Option<String>,
+    /// Bundle packages the scans may name, and the keys they must be signed with.
+    #[serde(default)]
+    bundles: Packages,
+}
+
+/// Bundle packages (`kubecis bundle pack`) and the operator's trust store,
+/// as `scan --bundle --trust-key --trust-dir` take them; paths relative to
+/// the config file. Agents load the same packages with the same flags.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Packages {
+    #[serde(default)]
+    pub packages: Vec<PathBuf>,
+    #[serde(default)]
+    pub trust_keys: Vec<PathBuf>,
+    pub trust_dir: Option<PathBuf>,
+    /// Run packages that are not signed (recorded in every report).
+    #[serde(default)]
+    pub allow_unsigned: bool,
+    /// Run a package older than one accepted before from the same signer.
+    #[serde(default)]
+    pub allow_downgrade: bool,
+    /// Bundles whose broad or sensitive grants the operator reviewed and allows.
+    #[serde(default)]
+    pub allow_grants: Vec<String>,
 }
 
 fn default_cluster_name() -> String {
@@ -207,6 +232,8 @@ pub struct Config {
     pub cluster_name: String,
     /// Base of the links in alerts (`external_url`, else the listen address).
     pub external_url: String,
+    /// Bundle packages, with paths resolved against the config's folder.
+    pub bundles: Packages,
 }
 
 #[derive(Clone)]
@@ -444,6 +471,17 @@ impl Config {
             },
             notifiers,
             cluster_name: raw.cluster_name,
+            bundles: Packages {
+                packages: raw.bundles.packages.iter().map(|p| base.join(p)).collect(),
+                trust_keys: raw
+                    .bundles
+                    .trust_keys
+                    .iter()
+                    .map(|p| base.join(p))
+                    .collect(),
+                trust_dir: raw.bundles.trust_dir.as_ref().map(|d| base.join(d)),
+                ..raw.bundles
+            },
         })
     }
 

@@ -47,11 +47,30 @@ impl KubernetesVersion {
     /// The version and its source, waiting for the running binary's answer
     /// the first time (at most [`PROBE_TIMEOUT`] per binary).
     pub fn get(&self) -> Found {
-        let mut probe = self.probe.lock().unwrap_or_else(|p| p.into_inner());
-        *probe = match std::mem::take(&mut *probe) {
-            Probe::Running(handle) => Probe::Done(handle.join().unwrap_or(None)),
-            settled => settled,
+        self.answer(true)
+    }
+
+    /// The version as known now, without waiting: the running binary's
+    /// answer if it came, else what the node shows on disk.
+    pub fn settled(&self) -> Found {
+        self.answer(false)
+    }
+
+    fn answer(&self, wait: bool) -> Found {
+        let mut probe = if wait {
+            self.probe.lock().unwrap_or_else(|p| p.into_inner())
+        } else {
+            match self.probe.try_lock() {
+                Ok(probe) => probe,
+                Err(_) => return self.on_disk.clone(),
+            }
         };
+        if wait || matches!(&*probe, Probe::Running(h) if h.is_finished()) {
+            *probe = match std::mem::take(&mut *probe) {
+                Probe::Running(handle) => Probe::Done(handle.join().unwrap_or(None)),
+                settled => settled,
+            };
+        }
         match &*probe {
             Probe::Done(Some(found)) => Some(found.clone()),
             _ => self.on_disk.clone(),
