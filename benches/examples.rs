@@ -45,8 +45,11 @@ fn main() {
         "checks/examples/build.sh: {:.1} s (all three, toolchains installed)\n",
         start.elapsed().as_secs_f64()
     );
-    let library =
-        Library::load(&kubecis_builtin::BUILTINS, Some(&tmp.path().join("bundles"))).unwrap();
+    let library = Library::load(
+        &kubecis_builtin::BUILTINS,
+        Some(&tmp.path().join("bundles")),
+    )
+    .unwrap();
     let bundle = library.get("org-node-rules").unwrap();
     let root = tmp.path().join("root");
     fixture::materialise(&fixture::nodes_dir().join("insecure-control-plane"), &root);
@@ -68,14 +71,18 @@ fn main() {
 
         let mut sandbox = Sandbox::new(Limits::default(), None).unwrap();
         let start = Instant::now();
-        sandbox.load(&name, &component.wasm, &component.sha256).unwrap();
+        sandbox
+            .load(&name, &component.wasm, &component.sha256)
+            .unwrap();
         let first_compile = start.elapsed();
 
         let cache_dir = tmp.path().join(format!("cache-{name}"));
         let cached = |limits: Limits| {
             let mut sandbox =
                 Sandbox::new(limits, Some(Cache::open(cache_dir.clone()).unwrap())).unwrap();
-            sandbox.load(&name, &component.wasm, &component.sha256).unwrap();
+            sandbox
+                .load(&name, &component.wasm, &component.sha256)
+                .unwrap();
             sandbox
         };
         drop(cached(Limits::default()));
@@ -90,7 +97,10 @@ fn main() {
                 .1
         };
         let outcome = run(&sandbox);
-        assert!(outcome.reason.is_empty() || !outcome.reason.contains("trapped"), "{outcome:?}");
+        assert!(
+            outcome.reason.is_empty() || !outcome.reason.contains("trapped"),
+            "{outcome:?}"
+        );
         let warm = median(
             (0..RUNS)
                 .map(|_| {

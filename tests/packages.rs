@@ -130,7 +130,10 @@ fn a_signed_package_runs_and_its_report_names_it() {
         shown.contains("9.1.1 The API server does not serve profiling data [flag]"),
         "{shown}"
     );
-    assert!(shown.contains("bytes, built into kubecis)"), "{shown}");
+    assert!(
+        shown.contains("bytes, built into kubecis; built against kubecis:check@1.1.0)"),
+        "{shown}"
+    );
     assert!(
         shown.contains("may read: arguments of the processes of apiserver"),
         "{shown}"
