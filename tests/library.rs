@@ -35,15 +35,36 @@ fn kubernetes_versions_map_to_benchmarks() {
         assert_eq!(pick(v), ("cis-1.12".into(), false));
     }
     assert_eq!(pick("1.13.5"), ("cis-1.4".into(), false));
+    // Every version kube-bench maps has a benchmark of its own (kube-bench's
+    // version_mapping), with no warning.
+    for (versions, benchmark) in [
+        (&["1.15"][..], "cis-1.5"),
+        (&["1.16", "1.17", "1.18.20"], "cis-1.6"),
+        (&["1.19.16", "1.20", "1.21"], "cis-1.20"),
+        (&["1.22", "1.23.17"], "cis-1.23"),
+        (&["1.24"], "cis-1.24"),
+        (&["1.25.16"], "cis-1.7"),
+    ] {
+        for v in versions {
+            assert_eq!(pick(v), (benchmark.into(), false), "{v}");
+        }
+    }
     assert_eq!(
         pick("1.36.0"),
         ("cis-1.12".into(), true),
         "newer: the newest, with a warning"
     );
     assert_eq!(
-        pick("1.22.4"),
-        ("cis-1.8".into(), true),
-        "older than 1.26: the oldest current one, with a warning"
+        pick("1.14.10"),
+        ("cis-1.5".into(), true),
+        "between two benchmarks: the next newer one, with a warning"
+    );
+    let too_old = lib.for_kubernetes("1.12.3", "kubeadm").unwrap_err().to_string();
+    assert!(
+        too_old.contains("Kubernetes 1.12.3 is older than every benchmark")
+            && too_old.contains("cis-1.4 (1.13)")
+            && too_old.contains("cis-1.20 (1.19, 1.20, 1.21)"),
+        "older than any: refused, with the list: {too_old}"
     );
     assert!(lib.for_kubernetes("latest", "kubeadm").is_err());
     let rke = |v: &str| lib.for_kubernetes(v, "rke").unwrap().0.benchmark.clone();

@@ -49,6 +49,12 @@ SECTIONS = ["master", "etcd", "controlplane", "node", "policies"]
 # kube-bench version directory -> Kubernetes minor versions it targets.
 KUBERNETES = {
     "cis-1.4": ["1.13"],
+    "cis-1.5": ["1.15"],
+    "cis-1.6": ["1.16", "1.17", "1.18"],
+    "cis-1.20": ["1.19", "1.20", "1.21"],
+    "cis-1.23": ["1.22", "1.23"],
+    "cis-1.24": ["1.24"],
+    "cis-1.7": ["1.25"],
     "cis-1.8": ["1.26"],
     "cis-1.9": ["1.27"],
     "cis-1.10": ["1.28"],
@@ -147,6 +153,19 @@ DEFAULTS = {
     ("proxy", "--metrics-bind-address"): "127.0.0.1:10249",
 }
 
+# Flags of insecure serving, and the Kubernetes version from which the component
+# serves nothing insecurely whatever they say (kube-apiserver 1.20, the
+# controller manager 1.22, the scheduler 1.23): from there an absent flag
+# passes. Before it, the DEFAULTS above judge an absent flag.
+REMOVED_IN = {
+    ("apiserver", "--insecure-port"): "1.20",
+    ("apiserver", "--insecure-bind-address"): "1.20",
+    ("controllermanager", "--address"): "1.22",
+    ("controllermanager", "--port"): "1.22",
+    ("scheduler", "--address"): "1.23",
+    ("scheduler", "--port"): "1.23",
+}
+
 # How Kubernetes parses a flag's value (the `type` of a test that compares it):
 # Go booleans (strconv.ParseBool: 0, F, False, ...), Go integers (strconv.ParseInt
 # with base prefixes: 010 is 8) and Go durations (time.ParseDuration: 0s, 0m and
@@ -208,7 +227,7 @@ GATE_CONFIG_KEY = {"kubelet": "featureGates"}
 
 # Order of a test's fields in the generated YAML.
 TEST_FIELDS = ["flag", "key", "env", "gate", "stage", "type", "set", "compare", "default",
-               "config_zero_is_default"]
+               "removed_in", "config_zero_is_default"]
 
 # Example values used in remediation text for flags that only need to be set.
 EXAMPLES = {
@@ -1078,6 +1097,8 @@ def finish_test(component, test, item_id):
         t["type"] = kind
     if compared and "key" in t and (component, t["key"]) in CONFIG_ZERO_IS_DEFAULT:
         t["config_zero_is_default"] = True
+    if compared and (component, t.get("flag")) in REMOVED_IN:
+        t["removed_in"] = REMOVED_IN[(component, t["flag"])]
     unknown = set(t) - set(TEST_FIELDS)
     if unknown:
         raise ValueError(f"{item_id}: unknown test fields {sorted(unknown)}")

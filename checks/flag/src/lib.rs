@@ -46,6 +46,9 @@ struct Test {
     set: bool,
     compare: Option<Compare>,
     default: Option<String>,
+    /// The Kubernetes version (`1.22`) from which the setting no longer has an effect (the
+    /// insecure port it configured is gone): there, an absent setting passes.
+    removed_in: Option<String>,
     /// A zero value in the config file counts as unset: the component's defaulting cannot tell
     /// a serialized zero from an absent field and replaces both by `default`.
     #[serde(default)]
@@ -84,6 +87,13 @@ impl Test {
         if self.config_zero_is_default && self.key.is_none() {
             return Some(format!(
                 "{name}: config_zero_is_default without a config key"
+            ));
+        }
+        if let Some(v) = &self.removed_in
+            && minor_version(v).is_none()
+        {
+            return Some(format!(
+                "{name}: removed_in {v:?} is not a Kubernetes version such as 1.22"
             ));
         }
         None
@@ -127,12 +137,20 @@ struct Lookup {
     zeroed: Option<String>,
 }
 
-/// One process's view: its flags, its config file, its environment.
+/// One process's view: its flags, its config file, its environment, and the node's
+/// Kubernetes version when a test depends on it.
 struct Evidence<'a> {
     process: &'a Process,
     flags: Flags,
     config: Option<&'a str>,
     env: Option<Vec<(String, String)>>,
+    kubernetes: Option<&'a str>,
+}
+
+/// `1.22.4`, `v1.22` or `1.22.0+k3s1` as (1, 22).
+fn minor_version(text: &str) -> Option<(u64, u64)> {
+    let mut parts = text.trim_start_matches('v').split(['.', '+', '-']);
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
 }
 
 impl Evidence<'_> {
@@ -273,6 +291,15 @@ impl Evidence<'_> {
     fn judge(&self, test: &Test) -> Result<(bool, String), String> {
         let Lookup { found, zeroed } = self.lookup(test)?;
         let name = describe(test);
+        if let (None, true, Some(removed), Some(runs)) =
+            (&found, test.set, &test.removed_in, self.kubernetes)
+            && minor_version(runs) >= minor_version(removed)
+        {
+            return Ok((
+                true,
+                format!("{name} is not set, and has no effect from Kubernetes {removed} on (this node runs {runs})"),
+            ));
+        }
         let unset = match &zeroed {
             Some(z) => format!("{z}, a zero value that counts as unset"),
             None => format!("{name} is not set"),
@@ -392,6 +419,12 @@ impl Check for FlagCheck {
             );
         }
         let wants_env = settings.tests.iter().any(|t| t.env.is_some());
+        // Asked only when a test depends on it (the host knows it without a grant).
+        let kubernetes = if settings.tests.iter().any(|t| t.removed_in.is_some()) {
+            node::info().kubernetes_version
+        } else {
+            None
+        };
         let mut all_pass = true;
         let mut seen = Vec::new();
         for process in &processes {
@@ -410,6 +443,7 @@ impl Check for FlagCheck {
                 flags: Flags::parse(&process.args),
                 config: settings.config.as_deref(),
                 env,
+                kubernetes: kubernetes.as_deref(),
             };
             let mut results = Vec::new();
             for test in &settings.tests {

@@ -36,6 +36,10 @@ pub enum BundleError {
         "{dir}: benchmark {name} takes the name of a built-in benchmark; built-in names are reserved, give the bundle its own"
     )]
     Reserved { dir: PathBuf, name: String },
+    #[error(
+        "Kubernetes {version} is older than every benchmark kubecis knows; choose one with --benchmark if it applies: {known}"
+    )]
+    TooOld { version: String, known: String },
     #[error("unknown benchmark {name:?}; known: {known}")]
     Unknown { name: String, known: String },
     #[error("unknown profile {name:?} for {benchmark}; its profiles: {known}")]
@@ -679,7 +683,8 @@ impl Library {
     /// The benchmark for a Kubernetes version (`1.26.9` or `1.26`): a bundle of
     /// the node's distribution (`rke-cis-1.4` for rke) listing its minor
     /// version; else among the generic `cis-*` bundles the one listing it, the
-    /// nearest one for a newer Kubernetes, or the newest. Returns the bundle
+    /// nearest one for a newer Kubernetes, or the newest; a version older than
+    /// every generic bundle is refused. Returns the bundle
     /// and, when the match is not exact, a warning.
     pub fn for_kubernetes(
         &self,
@@ -714,6 +719,22 @@ impl Library {
         generic.sort_by_key(|(_, m)| *m);
         if let Some((e, _)) = generic.iter().find(|(_, m)| *m == want) {
             return Ok((e.bundle()?, None));
+        }
+        // Older than every benchmark: no benchmark speaks of its settings.
+        if let Some((_, oldest)) = generic.first()
+            && want < *oldest
+        {
+            let mut known: Vec<String> = Vec::new();
+            for (e, _) in &generic {
+                let line = format!("{} ({})", e.benchmark, e.kubernetes.join(", "));
+                if !known.contains(&line) {
+                    known.push(line);
+                }
+            }
+            return Err(BundleError::TooOld {
+                version: version.to_owned(),
+                known: known.join(", "),
+            });
         }
         let (bundle, why) = match generic.iter().find(|(_, m)| *m > want) {
             Some((b, _)) => (

@@ -394,6 +394,29 @@ fn pid_dir(proc_dir: &Path, pid: u32) -> Option<PathBuf> {
         .then_some(dir)
 }
 
+/// A process from its argv. A program that rewrote its title (k3s and
+/// RKE2 call `SetProcTitle("/usr/local/bin/k3s server")`) leaves one string
+/// where argv was, padded with NULs: its words are its argv.
+fn process_of(pid: u32, argv: Vec<String>) -> Option<Process> {
+    let mut argv = argv.into_iter();
+    let first = argv.next()?;
+    let rest: Vec<String> = argv.collect();
+    if rest.is_empty() && first.contains(' ') {
+        let mut words = first.split_whitespace().map(str::to_owned);
+        let binary = words.next()?;
+        return Some(Process {
+            pid,
+            binary,
+            args: words.collect(),
+        });
+    }
+    Some(Process {
+        pid,
+        binary: first,
+        args: rest,
+    })
+}
+
 /// Every `proc/<pid>/cmdline` with at least one argument, by pid.
 fn read_processes(proc_dir: &Path) -> Vec<Process> {
     let Ok(entries) = std::fs::read_dir(proc_dir) else {
@@ -405,15 +428,40 @@ fn read_processes(proc_dir: &Path) -> Vec<Process> {
         .filter_map(|pid| {
             let cmdline = pid_dir(proc_dir, pid)?.join("cmdline");
             let bytes = read::regular_file(&cmdline, MAX_PROC_BYTES).ok()?;
-            let mut argv = split_nul(&bytes).into_iter();
-            let binary = argv.next()?;
-            Some(Process {
-                pid,
-                binary,
-                args: argv.collect(),
-            })
+            process_of(pid, split_nul(&bytes))
         })
         .collect();
     processes.sort_by_key(|p| p.pid);
     processes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(words: &[&str]) -> Vec<String> {
+        words.iter().map(|w| w.to_string()).collect()
+    }
+
+    #[test]
+    fn a_rewritten_process_title_is_read_as_its_words() {
+        // k3s's cmdline after SetProcTitle: one string, then NUL padding.
+        let mut cmdline = b"/usr/local/bin/k3s server".to_vec();
+        cmdline.extend([0u8; 40]);
+        let p = process_of(7, split_nul(&cmdline)).unwrap();
+        assert_eq!(p.binary, "/usr/local/bin/k3s");
+        assert_eq!(p.args, argv(&["server"]));
+        let p = process_of(8, argv(&["/usr/local/bin/rke2 agent"])).unwrap();
+        assert_eq!((p.binary.as_str(), p.args), ("/usr/local/bin/rke2", argv(&["agent"])));
+    }
+
+    #[test]
+    fn an_ordinary_argv_is_kept_as_it_is() {
+        let p = process_of(9, argv(&["/bin/sh", "-c", "echo a b"])).unwrap();
+        assert_eq!(p.binary, "/bin/sh");
+        assert_eq!(p.args, argv(&["-c", "echo a b"]));
+        let p = process_of(10, argv(&["kubelet"])).unwrap();
+        assert_eq!((p.binary.as_str(), p.args.len()), ("kubelet", 0));
+        assert!(process_of(11, Vec::new()).is_none());
+    }
 }
