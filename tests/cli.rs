@@ -140,7 +140,7 @@ fn assert_usage_error(args: &[&str], message: &str) {
 fn unknown_benchmark_names_the_known_ones() {
     assert_usage_error(
         &["scan", "--benchmark", "cis-9.9", "--root", "/"],
-        "unknown benchmark \"cis-9.9\"; known: cis-1.4, cis-1.8, cis-1.9, cis-1.10, cis-1.11, cis-1.12, rke-cis-1.4",
+        "unknown benchmark \"cis-9.9\"; known: cis-1.4, cis-1.5, cis-1.6, cis-1.7, cis-1.8, cis-1.9, cis-1.10, cis-1.11, cis-1.12, cis-1.20, cis-1.23, cis-1.24, rke-cis-1.4",
     );
 }
 

@@ -593,3 +593,108 @@ fn the_cis_1_4_bundles_judge_gates_durations_and_addresses_by_value() {
         check(&report, "2.1.5", State::Pass, "defaults to 4h", case);
     }
 }
+
+/// A static pod manifest that shows the node's Kubernetes version (its image tag).
+fn apiserver_manifest(version: &str) -> String {
+    format!(
+        "apiVersion: v1\nkind: Pod\nmetadata: {{name: kube-apiserver, namespace: kube-system}}\nspec:\n  containers:\n  - name: kube-apiserver\n    image: registry.k8s.io/kube-apiserver:v{version}\n    command: [kube-apiserver]\n"
+    )
+}
+
+/// Insecure serving flags matter only where the component still serves
+/// insecurely: kube-apiserver before 1.20, the controller manager before
+/// 1.22, the scheduler before 1.23 (`removed_in` in the bundle). Before,
+/// an absent flag is judged by Kubernetes' default; from then on it passes.
+#[test]
+fn insecure_serving_flags_are_judged_by_the_nodes_kubernetes_version() {
+    const MANIFEST: &str = "etc/kubernetes/manifests/kube-apiserver.yaml";
+    let cache = tempfile::tempdir().unwrap();
+    // (benchmark, item, version, argv, state, evidence)
+    type Case<'a> = (&'a str, &'a str, &'a str, Vec<&'a str>, State, &'a str);
+    let cases: &[Case] = &[
+        // (benchmark, item, version, argv, state, evidence)
+        (
+            "cis-1.5",
+            "1.2.19",
+            "1.19.16",
+            vec!["kube-apiserver"],
+            State::Fail,
+            "--insecure-port is not set",
+        ),
+        (
+            "cis-1.5",
+            "1.2.19",
+            "1.19.16",
+            vec!["kube-apiserver", "--insecure-port=0"],
+            State::Pass,
+            "--insecure-port=0",
+        ),
+        (
+            "cis-1.5",
+            "1.2.19",
+            "1.19.16",
+            vec!["kube-apiserver", "--insecure-port=8080"],
+            State::Fail,
+            "--insecure-port=8080",
+        ),
+        (
+            "cis-1.5",
+            "1.2.19",
+            "1.20.0",
+            vec!["kube-apiserver"],
+            State::Pass,
+            "no effect from Kubernetes 1.20 on (this node runs 1.20.0)",
+        ),
+        (
+            "cis-1.5",
+            "1.2.19",
+            "1.26.9",
+            vec!["kube-apiserver"],
+            State::Pass,
+            "no effect from Kubernetes 1.20 on",
+        ),
+        (
+            "cis-1.4",
+            "1.2.2",
+            "1.22.17",
+            vec!["kube-scheduler"],
+            State::Fail,
+            "Kubernetes defaults to 0.0.0.0",
+        ),
+        (
+            "cis-1.4",
+            "1.2.2",
+            "1.23.0",
+            vec!["kube-scheduler"],
+            State::Pass,
+            "no effect from Kubernetes 1.23 on",
+        ),
+        (
+            "cis-1.4",
+            "1.3.7",
+            "1.21.14",
+            vec!["kube-controller-manager"],
+            State::Fail,
+            "Kubernetes defaults to 0.0.0.0",
+        ),
+        (
+            "cis-1.4",
+            "1.3.7",
+            "1.22.0",
+            vec!["kube-controller-manager"],
+            State::Pass,
+            "no effect from Kubernetes 1.22 on",
+        ),
+    ];
+    for (benchmark, id, version, argv, want, says) in cases {
+        let manifest = apiserver_manifest(version);
+        let report = scan_node(
+            cache.path(),
+            benchmark,
+            &[(2216, argv.clone())],
+            &[(MANIFEST, &manifest)],
+        );
+        let case = format!("{benchmark} {id} on {version}: {argv:?}");
+        check(&report, id, *want, says, &case);
+    }
+}

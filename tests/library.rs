@@ -59,7 +59,10 @@ fn kubernetes_versions_map_to_benchmarks() {
         ("cis-1.5".into(), true),
         "between two benchmarks: the next newer one, with a warning"
     );
-    let too_old = lib.for_kubernetes("1.12.3", "kubeadm").unwrap_err().to_string();
+    let too_old = lib
+        .for_kubernetes("1.12.3", "kubeadm")
+        .unwrap_err()
+        .to_string();
     assert!(
         too_old.contains("Kubernetes 1.12.3 is older than every benchmark")
             && too_old.contains("cis-1.4 (1.13)")

@@ -66,6 +66,10 @@ KUBERNETES = {
 # Bundle titles that do not follow "CIS Kubernetes Benchmark vX.Y.0".
 TITLES = {
     "rke-cis-1.4": "Rancher RKE CIS Kubernetes Benchmark v1.4",
+    # CIS named these after the Kubernetes release they were written for.
+    "cis-1.20": "CIS Kubernetes V1.20 Benchmark",
+    "cis-1.23": "CIS Kubernetes V1.23 Benchmark",
+    "cis-1.24": "CIS Kubernetes V1.24 Benchmark",
 }
 
 # Reference folder -> how the generated files name their source.

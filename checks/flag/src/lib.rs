@@ -297,7 +297,9 @@ impl Evidence<'_> {
         {
             return Ok((
                 true,
-                format!("{name} is not set, and has no effect from Kubernetes {removed} on (this node runs {runs})"),
+                format!(
+                    "{name} is not set, and has no effect from Kubernetes {removed} on (this node runs {runs})"
+                ),
             ));
         }
         let unset = match &zeroed {

@@ -452,7 +452,10 @@ mod tests {
         assert_eq!(p.binary, "/usr/local/bin/k3s");
         assert_eq!(p.args, argv(&["server"]));
         let p = process_of(8, argv(&["/usr/local/bin/rke2 agent"])).unwrap();
-        assert_eq!((p.binary.as_str(), p.args), ("/usr/local/bin/rke2", argv(&["agent"])));
+        assert_eq!(
+            (p.binary.as_str(), p.args),
+            ("/usr/local/bin/rke2", argv(&["agent"]))
+        );
     }
 
     #[test]
