@@ -312,3 +312,56 @@ fn k3s_arguments_from_the_journal() {
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
 }
+
+/// An RKE2 agent runs only the kubelet (by bare name) and kube-proxy: no API
+/// server, no control-plane static pod with an image tag. Its version is in
+/// the name of RKE2's data directory, which `/var/lib/rancher/rke2/bin`
+/// links to, or which the kubelet's `/proc/<pid>/exe` points into.
+#[test]
+fn an_rke2_agent_shows_its_version_in_rke2s_data_directory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let proc = root.join("proc/2100");
+    std::fs::create_dir_all(&proc).unwrap();
+    std::fs::write(
+        proc.join("cmdline"),
+        "kubelet\0--kubeconfig=/var/lib/rancher/rke2/agent/kubelet.kubeconfig\0",
+    )
+    .unwrap();
+    let rancher = root.join("var/lib/rancher/rke2");
+    for dir in ["v1.29.8-rke2r1-4a1c9e2b", "v1.30.4-rke2r1-0c5d7f3e"] {
+        std::fs::create_dir_all(rancher.join("data").join(dir).join("bin")).unwrap();
+    }
+    std::os::unix::fs::symlink("data/v1.30.4-rke2r1-0c5d7f3e/bin", rancher.join("bin")).unwrap();
+    let found = |root: &std::path::Path| {
+        let node = Node::at_root(root, None).unwrap();
+        let discovery = Discovery::run(&node);
+        assert_eq!(discovery.distribution.0, "rke2");
+        discovery.kubernetes_version.get().unwrap()
+    };
+    let (version, from) = found(root);
+    assert_eq!(version, "1.30.4", "{from}");
+    assert!(
+        from.contains("v1.30.4-rke2r1-0c5d7f3e") && from.contains("/var/lib/rancher/rke2/bin"),
+        "{from}"
+    );
+    let library = Library::load(&kubecis_builtin::BUILTINS, None).unwrap();
+    assert_eq!(
+        library
+            .for_kubernetes(&version, "rke2")
+            .unwrap()
+            .0
+            .benchmark,
+        "cis-1.11"
+    );
+
+    // The running kubelet's executable says which data directory is in use.
+    std::os::unix::fs::symlink(
+        "/var/lib/rancher/rke2/data/v1.29.8-rke2r1-4a1c9e2b/bin/kubelet",
+        proc.join("exe"),
+    )
+    .unwrap();
+    let (version, from) = found(root);
+    assert_eq!(version, "1.29.8", "{from}");
+    assert!(from.contains("the kubelet's executable"), "{from}");
+}

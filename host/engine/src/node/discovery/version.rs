@@ -86,6 +86,7 @@ impl Discovery {
             .version_of_static_pods(node)
             .or_else(|| self.k3s_version.clone())
             .or_else(|| from_docker_containers(node))
+            .or_else(|| self.from_rke2_data_dir(node))
             .or_else(|| from_dpkg(node));
         let binaries = self.running_binaries(node);
         let probe = if binaries.is_empty() {
@@ -186,6 +187,38 @@ fn release(tag: &str) -> Option<String> {
             .iter()
             .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
     numeric.then(|| core.to_owned())
+}
+
+/// RKE2 unpacks its binaries to `/var/lib/rancher/rke2/data/v1.30.4-rke2r1-<hash>/bin`
+/// (`bin` beside `data` links to the one in use) and runs the kubelet from
+/// there by bare name: the directory names the version, on an agent too,
+/// where there is no API server and no static pod with an image tag.
+const RKE2_BIN: &str = "/var/lib/rancher/rke2/bin";
+
+impl Discovery {
+    fn from_rke2_data_dir(&self, node: &Node) -> Option<(String, String)> {
+        // The running kubelet's executable, where the node root keeps /proc's links.
+        let kubelet_exe = self.processes("kubelet").first().and_then(|p| {
+            let link = node.proc_dir().join(p.pid.to_string()).join("exe");
+            let target = std::fs::read_link(&link).ok()?;
+            Some((
+                target.to_string_lossy().into_owned(),
+                format!("the kubelet's executable ({})", link.display()),
+            ))
+        });
+        let current = || {
+            let bin = NodePath::parse(RKE2_BIN)?;
+            let resolved = node.resolve(&bin).ok()?;
+            (resolved != bin).then(|| (resolved.to_string(), format!("{RKE2_BIN}, a link")))
+        };
+        let (path, how) = kubelet_exe.or_else(current)?;
+        let dir = path
+            .strip_prefix("/var/lib/rancher/rke2/data/")?
+            .split('/')
+            .next()?;
+        let version = release(dir.strip_prefix('v')?)?;
+        Some((version, format!("RKE2's data directory {dir}, from {how}")))
+    }
 }
 
 /// RKE runs every component as a docker container named after it: the image
