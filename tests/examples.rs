@@ -6,9 +6,9 @@
 //! newer contract is refused with both versions named.
 
 use crate::server::{Agents, Server, VIEWER};
-use crate::support::{Materialised, kubecis, scan_fixture, stderr, write_bundle};
+use crate::support::{Materialised, kubecis, kubecis_in, scan_fixture, stderr, write_bundle};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
 /// The example bundle directory, built once for every test here.
@@ -32,16 +32,6 @@ fn built() -> &'static Path {
 
 fn example_bundle() -> PathBuf {
     built().join("org-node-rules")
-}
-
-fn kubecis_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(crate::support::kubecis_path())
-        .args(args)
-        .current_dir(dir)
-        .env("KUBECIS_STATE_DIR", dir.join("state"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
 }
 
 /// `org.kcb`, the example bundle packed and signed with `ops.key`, in a

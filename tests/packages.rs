@@ -4,20 +4,9 @@
 //! a file it does not name and an entry leading out are each refused with a
 //! clear error and no report.
 
-use crate::support::{Materialised, stderr};
+use crate::support::{Materialised, kubecis_in, stderr};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn kubecis_in(dir: &Path, args: &[&str]) -> Output {
-    Command::new(crate::support::kubecis_path())
-        .args(args)
-        .current_dir(dir)
-        // Versions accepted before are remembered here, not in the home directory.
-        .env("KUBECIS_STATE_DIR", dir.join("state"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
 
 fn bundle_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/bundles/org-rules")

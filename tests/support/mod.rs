@@ -88,6 +88,18 @@ pub fn write_bundle(dir: &Path, name: &str, node_type: &str, items_yaml: &str) {
     std::fs::write(b.join("items.yaml"), section).unwrap();
 }
 
+/// `kubecis` run in `dir`, with the versions of packages it accepts kept in
+/// `dir/state`, not in the home directory.
+pub fn kubecis_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(kubecis_path())
+        .args(args)
+        .current_dir(dir)
+        .env("KUBECIS_STATE_DIR", dir.join("state"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
 /// The `kubecis` binary, for tests that start it themselves (umask, pipes, a terminal).
 pub fn kubecis_path() -> &'static str {
     env!("CARGO_BIN_EXE_kubecis")
