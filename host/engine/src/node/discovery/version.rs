@@ -86,7 +86,7 @@ impl Discovery {
             .version_of_static_pods(node)
             .or_else(|| self.k3s_version.clone())
             .or_else(|| from_docker_containers(node))
-            .or_else(|| self.from_rke2_data_dir(node))
+            .or_else(|| self.version_of_rke2_data_dir(node))
             .or_else(|| from_dpkg(node));
         let binaries = self.running_binaries(node);
         let probe = if binaries.is_empty() {
@@ -196,7 +196,7 @@ fn release(tag: &str) -> Option<String> {
 const RKE2_BIN: &str = "/var/lib/rancher/rke2/bin";
 
 impl Discovery {
-    fn from_rke2_data_dir(&self, node: &Node) -> Option<(String, String)> {
+    fn version_of_rke2_data_dir(&self, node: &Node) -> Option<(String, String)> {
         // The running kubelet's executable, where the node root keeps /proc's links.
         let kubelet_exe = self.processes("kubelet").first().and_then(|p| {
             let link = node.proc_dir().join(p.pid.to_string()).join("exe");
