@@ -10,7 +10,11 @@ use std::process::Command;
 use sha2::{Digest, Sha256};
 
 /// Components embedded in the binary: (name in bundles, cargo package).
-const COMPONENTS: &[(&str, &str)] = &[("flag", "check-flag"), ("file", "check-file")];
+const COMPONENTS: &[(&str, &str)] = &[
+    ("flag", "check-flag"),
+    ("file", "check-file"),
+    ("encryption", "check-encryption"),
+];
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").unwrap());

@@ -647,6 +647,15 @@ MANUAL.update({
              "lists NET_RAW (or ALL) in .spec.requiredDropCapabilities"),
 })
 
+# Items judged by the `encryption` component from the EncryptionConfiguration
+# file the live --encryption-provider-config names (kube-bench greps its first
+# provider and wants it among these): title -> providers that may come first.
+# Their remediation is the MANUAL table's (MANUAL_RKE's on RKE).
+ENCRYPTION = {
+    "ensure that encryption providers are appropriately configured": ["aescbc", "kms", "secretbox"],
+    "ensure that the encryption provider is set to aescbc": ["aescbc"],
+}
+
 # The same items on RKE, where flags are changed through cluster.yml.
 MANUAL_RKE = {
     "ensure that the encryption provider is set to aescbc": (
@@ -1609,6 +1618,17 @@ def convert_check(check, node_type, report):
     key = norm_title(check["text"])
     audit = check.get("audit") or ""
     manual_reason = None
+    if key in ENCRYPTION:
+        remediation = MANUAL[key][1]
+        if report.flavor == "rke" and key in MANUAL_RKE:
+            remediation = MANUAL_RKE[key][1]
+        item["check"] = "encryption"
+        item["settings"] = {"providers": ENCRYPTION[key]}
+        item["grants"] = {"processes": ["apiserver"], "content": ["${apiserver.encryptionconfig}"]}
+        item["remediation"] = wrap(remediation)
+        report.note(item_id, "judged from the file the live --encryption-provider-config names:"
+                    " the first provider for secrets must be " + ", ".join(ENCRYPTION[key]))
+        return item
     if node_type == "policies" or kind == "skip" or not audit.strip() or "kubectl" in audit:
         manual_reason = "manual"
     elif key in MANUAL:
@@ -1976,6 +1996,9 @@ def verify_grants(it):
             errs.append(f"{iid}: file check without mode or owner")
         if "mode" in s and not re.fullmatch(r"[0-7]{3,4}", s["mode"]):
             errs.append(f"{iid}: bad mode {s['mode']}")
+    elif it["check"] == "encryption":
+        if not s.get("providers") or set(s) != {"providers"}:
+            errs.append(f"{iid}: encryption check without providers")
     else:
         errs.append(f"{iid}: unknown check {it['check']}")
     return errs

@@ -47,6 +47,21 @@ pub(super) const PLACES: &[Place] = &[
         ],
     },
     Place {
+        // Only the running API server's own flag names it: no file on disk
+        // is its encryption configuration unless the flag says so.
+        var: "apiserver.encryptionconfig",
+        component: "apiserver",
+        flag: Some("encryption-provider-config"),
+        config_key: None,
+        order: Order::LiveOnly,
+        candidates: &[
+            "/etc/kubernetes/enc/enc.yaml",
+            "/var/lib/rancher/rke2/server/cred/encryption-config.json",
+            "/var/lib/rancher/k3s/server/cred/encryption-config.json",
+            "/etc/kubernetes/ssl/encryption.yaml",
+        ],
+    },
+    Place {
         var: "controllermanager.conf",
         component: "controllermanager",
         flag: None,
