@@ -698,3 +698,116 @@ fn insecure_serving_flags_are_judged_by_the_nodes_kubernetes_version() {
         check(&report, id, *want, says, &case);
     }
 }
+
+/// Encryption at rest is judged from the EncryptionConfiguration the live
+/// `--encryption-provider-config` names: the first provider of the entry that
+/// covers secrets writes them, so it must be a strong one.
+#[test]
+fn the_first_provider_for_secrets_decides_encryption_at_rest() {
+    const ENC: &str = "etc/kubernetes/enc/enc.yaml";
+    let config = |resources: &str, providers: &str| {
+        format!(
+            "apiVersion: apiserver.config.k8s.io/v1\nkind: EncryptionConfiguration\nresources:\n  - resources: [{resources}]\n    providers:\n{providers}"
+        )
+    };
+    const AESCBC: &str = "      - aescbc:\n          keys:\n            - {name: key1, secret: c2VjcmV0IGlzIHNlY3VyZSwgb3IgaXMgaXQ/Cg==}\n";
+    const IDENTITY: &str = "      - identity: {}\n";
+    const KMS: &str = "      - kms:\n          apiVersion: v2\n          name: vault\n          endpoint: unix:///var/run/kms.sock\n";
+    const SECRETBOX: &str = "      - secretbox:\n          keys:\n            - {name: key1, secret: YWJjZGVmZ2hpamtsbW5vcHFyc3R1dnd4eXoxMjM0NTY=}\n";
+    let apiserver = |flag: bool| {
+        let mut argv = vec!["kube-apiserver", "--secure-port=6443"];
+        if flag {
+            argv.push("--encryption-provider-config=/etc/kubernetes/enc/enc.yaml");
+        }
+        (2216, argv)
+    };
+    let cache = tempfile::tempdir().unwrap();
+    // (benchmark and item, flag set, file, state, evidence)
+    let cases = [
+        (
+            "rke-cis-1.4",
+            "1.1.35",
+            true,
+            Some(config("secrets", &format!("{AESCBC}{IDENTITY}"))),
+            State::Pass,
+            "aescbc, identity",
+        ),
+        (
+            "rke-cis-1.4",
+            "1.1.35",
+            true,
+            Some(config("secrets", &format!("{IDENTITY}{AESCBC}"))),
+            State::Fail,
+            "identity comes first",
+        ),
+        (
+            "rke-cis-1.4",
+            "1.1.35",
+            true,
+            Some(config("secrets", SECRETBOX)),
+            State::Fail,
+            "secretbox comes first",
+        ),
+        (
+            "rke-cis-1.4",
+            "1.1.35",
+            true,
+            Some(config("configmaps", AESCBC)),
+            State::Fail,
+            "covers secrets",
+        ),
+        (
+            "rke-cis-1.4",
+            "1.1.35",
+            false,
+            None,
+            State::Fail,
+            "stores secrets in etcd unencrypted",
+        ),
+        (
+            "rke-cis-1.4",
+            "1.1.35",
+            true,
+            None,
+            State::Error,
+            "is not on this node",
+        ),
+        // A manual item whose evidence passes passes; one whose evidence fails warns.
+        (
+            "cis-1.8",
+            "1.2.29",
+            true,
+            Some(config("\"*.*\"", KMS)),
+            State::Pass,
+            "kms",
+        ),
+        (
+            "cis-1.8",
+            "1.2.29",
+            true,
+            Some(config("secrets", SECRETBOX)),
+            State::Pass,
+            "secretbox",
+        ),
+        (
+            "cis-1.8",
+            "1.2.29",
+            true,
+            Some(config("secrets", IDENTITY)),
+            State::Warn,
+            "identity comes first",
+        ),
+    ];
+    for (benchmark, id, flag, file, want, says) in cases {
+        let files: Vec<(&str, &str)> = file.as_deref().map(|f| (ENC, f)).into_iter().collect();
+        let report = scan_node(cache.path(), benchmark, &[apiserver(flag)], &files);
+        let case = format!("{benchmark} {id}: flag {flag}, file {file:?}");
+        check(&report, id, want, says, &case);
+        // The keys in the file never reach the report.
+        let text = serde_json::to_string(&report).unwrap();
+        assert!(
+            !text.contains("c2VjcmV0") && !text.contains("YWJjZGVm"),
+            "{case}"
+        );
+    }
+}
