@@ -811,3 +811,29 @@ fn the_first_provider_for_secrets_decides_encryption_at_rest() {
         );
     }
 }
+
+/// rke-cis-1.4 1.1.38: Rancher's own test passes whatever is set; kubecis
+/// asks for a positive timeout, the 60s default counting as one.
+#[test]
+fn the_request_timeout_of_rke_cis_1_4_must_be_a_positive_duration() {
+    let cache = tempfile::tempdir().unwrap();
+    for (flag, want, says) in [
+        (None, State::Pass, "Kubernetes defaults to 60s"),
+        (
+            Some("--request-timeout=300s"),
+            State::Pass,
+            "--request-timeout=300s",
+        ),
+        (Some("--request-timeout=1m30s"), State::Pass, "1m30s"),
+        (
+            Some("--request-timeout=0s"),
+            State::Fail,
+            "--request-timeout=0s",
+        ),
+    ] {
+        let mut argv = vec!["kube-apiserver"];
+        argv.extend(flag);
+        let report = scan_node(cache.path(), "rke-cis-1.4", &[(2216, argv)], &[]);
+        check(&report, "1.1.38", want, says, &format!("{flag:?}"));
+    }
+}

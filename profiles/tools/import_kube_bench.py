@@ -656,6 +656,13 @@ ENCRYPTION = {
     "ensure that the encryption provider is set to aescbc": ["aescbc"],
 }
 
+# Rancher's rke-cis-1.4 judges 1.1.38 with a test that cannot fail (--request-timeout
+# set, or not set). kubecis judges what the title asks: a timeout that is a positive
+# duration; absent, the API server's default of 60s is one.
+REQUEST_TIMEOUT = "ensure that the --request-timeout argument is set as appropriate"
+REQUEST_TIMEOUT_TEST = {"flag": "--request-timeout", "type": "duration",
+                        "compare": {"op": "gt", "value": "0s"}, "default": "60s"}
+
 # The same items on RKE, where flags are changed through cluster.yml.
 MANUAL_RKE = {
     "ensure that the encryption provider is set to aescbc": (
@@ -1628,6 +1635,14 @@ def convert_check(check, node_type, report):
         item["remediation"] = wrap(remediation)
         report.note(item_id, "judged from the file the live --encryption-provider-config names:"
                     " the first provider for secrets must be " + ", ".join(ENCRYPTION[key]))
+        return item
+    if report.flavor == "rke" and key == REQUEST_TIMEOUT:
+        item["check"] = "flag"
+        item["settings"] = {"component": "apiserver", "tests": [dict(REQUEST_TIMEOUT_TEST)]}
+        item["grants"] = {"processes": ["apiserver"]}
+        item["remediation"] = wrap(MANUAL_RKE[key][1])
+        report.note(item_id, "Rancher's test passes set and unset alike; judged as a positive"
+                    " duration instead (absent: the 60s default)")
         return item
     if node_type == "policies" or kind == "skip" or not audit.strip() or "kubectl" in audit:
         manual_reason = "manual"
