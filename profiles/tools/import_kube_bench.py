@@ -44,6 +44,9 @@ import textwrap
 
 import yaml
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import rancher  # noqa: E402
+
 SECTIONS = ["master", "etcd", "controlplane", "node", "policies"]
 
 # kube-bench version directory -> Kubernetes minor versions it targets.
@@ -949,8 +952,10 @@ SETTINGS = {
 
 
 class Report:
-    def __init__(self, flavor="generic"):
-        self.flavor = flavor  # "generic" (kubeadm-like layout) or "rke"
+    def __init__(self, flavor="generic", distribution=False):
+        self.flavor = flavor  # "generic" (kubeadm-like layout), "rke", "k3s" or "rke2"
+        # A Rancher distribution benchmark (rancher.py): skips belong to profiles.
+        self.distribution = distribution
         self.manual = []      # (id, title, reason)
         self.notes = []       # (id, text)
 
@@ -993,13 +998,30 @@ def jsonpath_key(path, item_id, report):
     raise ValueError(f"{item_id}: cannot map JSONPath {path!r}")
 
 
+# k3s logs each embedded component's arguments ("Running kube-apiserver --…");
+# Rancher's k3s benchmarks read them with journalctl, kubecis from discovery.
+JOURNAL_COMPONENTS = {
+    "kube-apiserver": "apiserver",
+    "kube-controller-manager": "controllermanager",
+    "kube-scheduler": "scheduler",
+    "kubelet": "kubelet",
+    "kube-proxy": "proxy",
+}
+JOURNAL = re.compile(r"journalctl .*Running (kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy)\b")
+
+
 def audit_component(audit):
     m = re.search(r"\$(\w+bin)\b", audit or "")
-    return BIN_VARS.get(m.group(1)) if m else None
+    if m:
+        return BIN_VARS.get(m.group(1))
+    m = JOURNAL.search(audit or "")
+    return JOURNAL_COMPONENTS[m.group(1)] if m else None
 
 
 def is_process_audit(audit):
     a = (audit or "").strip()
+    if JOURNAL.search(a):
+        return True
     return bool(re.fullmatch(r"(/bin/)?ps -(ef|fC) ?(\| ?(/bin/)?grep \$\w+bin ?\| ?(/bin/)?grep -v grep|\$\w+bin)",
                              a))
 
@@ -1007,19 +1029,42 @@ def is_process_audit(audit):
 # ---------------------------------------------------------- conversions
 
 
+def etcd_flag_of_key(path, item_id):
+    """`{.client-transport-security.cert-file}` -> --cert-file, the peer section -> --peer-…"""
+    m = re.fullmatch(r"\{\.(?:(client|peer)-transport-security\.)?([\w-]+)\}", str(path).strip())
+    if not m:
+        raise ValueError(f"{item_id}: cannot map etcd config key {path!r}")
+    return "--" + ("peer-" if m.group(1) == "peer" else "") + m.group(2)
+
+
 def convert_flag(check, node_type, report):
     item_id = str(check["id"])
-    component = audit_component(check["audit"])
+    if not (check.get("audit") or "").strip() and "$etcdconf" in (check.get("audit_config") or ""):
+        component = "etcd"
+    else:
+        component = audit_component(check["audit"])
     tests_in = (check.get("tests") or {}).get("test_items") or []
     bin_op = (check.get("tests") or {}).get("bin_op") or "and"
     title_key = norm_title(check["text"])
+    if node_type == "node" and component not in ("kubelet", "proxy"):
+        report.note(item_id, f"the reference's audit reads {component}'s arguments for a worker"
+                    " node item; judged on the kubelet, whose setting the item is about")
+        component = "kubelet"
     tests = []
     uses_config = False
     uses_env = False
     for t in tests_in:
-        flag = str(t["flag"]).strip()
-        out = {"flag": flag}
-        if "path" in t:
+        if component == "etcd" and "path" in t and "flag" not in t:
+            # etcd's --config-file: discovery turns its keys into the flags they stand for.
+            out = {"flag": etcd_flag_of_key(t["path"], item_id)}
+        else:
+            flag = str(t["flag"]).strip()
+            out = {"flag": flag}
+        flag = out["flag"]
+        if "path" in t and not str(t["path"]).startswith("{"):
+            # A file named where a JSONPath belongs (Rancher's k3s 4.2.9): the flag must be set.
+            report.note(item_id, f"path {t['path']!r} is not a JSONPath; the flag is judged as set")
+        elif "path" in t and component != "etcd":
             out["key"] = jsonpath_key(t["path"], item_id, report)
             uses_config = True
         if "env" in t:
@@ -1176,7 +1221,8 @@ def audit_paths(audit):
         if lit not in paths:
             paths.append(lit)
     # Literal paths of the RKE reference (its /node prefix is stripped first).
-    for lit in re.findall(r"(?:test -e|stat -c \S+)\s+(/etc/kubernetes/ssl/[\w.-]+|/var/lib/etcd)(?=[\s;']|$)",
+    for lit in re.findall(r"(?:test -e|stat -c \S+)\s+(/etc/kubernetes/ssl/[\w.-]+|/var/lib/etcd"
+                          r"|/var/lib/rancher/(?:k3s|rke2)/[\w/.-]+)(?=[\s;']|$)",
                           audit):
         if lit not in paths:
             paths.append(lit)
@@ -1228,9 +1274,10 @@ def convert_file(check, node_type, report):
     settings = {}
     grant_paths = []
     exclude = None
-    script = re.search(r"check_files_(owner_in_dir|permissions)\.sh\s+(\S+)(?:\s+(\d{3}))?", audit)
-    glob = re.search(r"%a\s+(/[\w/.-]+)/(\*[\w.-]+|!\(\*\w+\)\.\w+|\*\w+\.\w+)\s*$", audit)
-    if "cni-conf-dir" in audit or "cni/files" in audit:
+    script = re.search(r"check_files_(owner_in_dir|permissions)\.sh\s+'?([^\s']+)'?(?:\s+(\d{3}))?", audit)
+    glob = re.search(r"%a\s+(/[\w/.-]+)/(\*[\w.-]+|!\(\*\w+\)\.\w+|\*\w+\.\w+)'?\s*$", audit)
+    rancher_dir = re.fullmatch(r"stat -c %U:%G (/var/lib/rancher/(?:k3s|rke2)/server/tls)", audit.strip())
+    if "cni-conf-dir" in audit or "cni/files" in audit or "/var/lib/cni/networks" in audit:
         dirs = [{"path": "/etc/cni/net.d", "recursive": True},
                 {"path": "/var/lib/cni/networks", "recursive": True}]
         settings["dirs"] = dirs
@@ -1247,19 +1294,22 @@ def convert_file(check, node_type, report):
     elif "CAFILE" in audit:
         settings["paths"] = ["${kubelet.cafile}"]
         grant_paths = ["${kubelet.cafile}"]
-    elif re.search(r"find /etc/kubernetes/pki/?", audit):
-        m = re.search(r"-name '\*(\.\w+)'", audit)
-        d = {"path": "/etc/kubernetes/pki"}
+    elif re.search(r"find /etc/kubernetes/(pki|ssl)/?", audit):
+        pki = "/etc/kubernetes/" + re.search(r"find /etc/kubernetes/(pki|ssl)", audit).group(1)
+        m = re.search(r"-name '\*([\w.]*\.\w+)'", audit)
+        d = {"path": pki}
         if m:
             d["suffix"] = m.group(1)
         else:
-            settings["paths"] = ["/etc/kubernetes/pki"]
+            settings["paths"] = [pki]
         d["recursive"] = True
         settings["dirs"] = [d]
-        grant_paths = ["/etc/kubernetes/pki"]
-    elif re.search(r"ls -laR (/[\w/.-]+)", audit) or (script and script.group(1) == "owner_in_dir"):
-        # The directory and everything below it.
-        m = re.search(r"ls -laR (/[\w/.-]+)", audit)
+        grant_paths = [pki]
+    elif re.search(r"ls -laR (/[\w/.-]+)", audit) or (script and script.group(1) == "owner_in_dir") \
+            or rancher_dir:
+        # The directory and everything below it (Rancher's k3s and RKE2 audits stat
+        # the directory alone; the title asks for its files too).
+        m = re.search(r"ls -laR (/[\w/.-]+)", audit) or rancher_dir
         path = (m.group(1) if m else script.group(2)).rstrip("/")
         settings["paths"] = [path]
         settings["dirs"] = [{"path": path, "recursive": True}]
@@ -1306,29 +1356,21 @@ def convert_file(check, node_type, report):
 # ---------------------------------------------------------- remediation
 
 
-# RKE writes none of these files: it runs each component as a docker container
-# configured by arguments (what the file would say in prose).
-RKE_NO_FILE = {
-    "${apiserver.conf}": "a pod manifest for kube-apiserver",
-    "${controllermanager.conf}": "a pod manifest for kube-controller-manager",
-    "${scheduler.conf}": "a pod manifest for kube-scheduler",
-    "${etcd.conf}": "a pod manifest for etcd",
-    "${kubelet.svc}": "a systemd unit for the kubelet",
-    "${kubelet.conf}": "a kubelet config file",
-    "/etc/kubernetes/admin.conf": "an admin kubeconfig",
-}
-
-
 def file_remediation(settings, node_type, flavor="generic", exclude=None):
     where = NODE_WORDS[node_type]
     lines = []
     paths = settings.get("paths", [])
     dirs = settings.get("dirs", [])
     many = len(paths) + len(dirs) > 1
-    absent = [RKE_NO_FILE[p] for p in paths if p in RKE_NO_FILE] if flavor == "rke" else []
+    no_file = rancher.NO_FILE.get(flavor, {})
+    absent = [no_file[p] for p in paths if p in no_file]
     if absent:
         what = absent[0]
-        if paths == ["/etc/kubernetes/admin.conf"]:
+        if flavor != "rke":
+            lines.append(f"{rancher.HOW_IT_RUNS[flavor]} and writes no {what.split(' ', 1)[1]},"
+                         f" so there is normally nothing to do. Only if such a file exists at"
+                         f" {' '.join(paths)}:")
+        elif paths == ["/etc/kubernetes/admin.conf"]:
             lines.append("RKE keeps no admin kubeconfig on the nodes: it writes"
                          " kube_config_cluster.yml next to cluster.yml where rke runs, and that"
                          " copy is the one to protect. Only if someone has put"
@@ -1496,10 +1538,9 @@ def join_phrases(tests, combine, phrase, use_key=False):
     return sep.join(phrase(t) for t in tests)
 
 
-def rke_example(test, component):
-    """One extra_args line for a test, as cluster.yml writes it (None when no
-    value would mean anything without knowing the cluster)."""
-    name = test["flag"].lstrip("-")
+def example_value(test, component):
+    """A value that satisfies the test, for an example (None when no value
+    would mean anything without knowing the cluster)."""
     cmp = test.get("compare")
     ex = EXAMPLES.get((component, test["flag"]))
     if test.get("gate") and cmp:
@@ -1518,7 +1559,37 @@ def rke_example(test, component):
         value = ex if ex and cmp["value"] in ex.split(",") else None
     else:
         value = None
-    return f'{name}: "{value}"' if value else None
+    return value
+
+
+def rke_example(test, component):
+    """One extra_args line for a test, as cluster.yml writes it."""
+    value = example_value(test, component)
+    return f'{test["flag"].lstrip("-")}: "{value}"' if value else None
+
+
+def shown_test(tests):
+    """The test an example shows: one whose value matters, else the first set one."""
+    return next((t for t in tests if t.get("set") is not False and t.get("compare")
+                 and default_passes(t) is not True), None) \
+        or next((t for t in tests if t.get("set") is not False), tests[0])
+
+
+def config_arg_remediation(settings, flavor):
+    """k3s and RKE2: the component's `-arg` list of config.yaml."""
+    component = settings["component"]
+    tests = settings["tests"]
+    combine = settings.get("combine", "and")
+    if all(t.get("set") is False for t in tests):
+        names = " and ".join(sorted({t["flag"] for t in tests}))
+        return rancher.arg_removal(flavor, component, names)
+    fphrase = lambda t: flag_phrase(t, component)  # noqa: E731
+    shown = shown_test(tests)
+    value = example_value(shown, component)
+    example = f'{shown["flag"].lstrip("-")}={value}' if value else None
+    replaces = any((t.get("compare") or {}).get("op") == "has" for t in tests)
+    return rancher.arg_remediation(flavor, component, join_phrases(tests, combine, fphrase),
+                                   example, COMPONENT[component][0], replaces)
 
 
 def rke_flag_remediation(settings, title_key):
@@ -1536,10 +1607,7 @@ def rke_flag_remediation(settings, title_key):
         return (f"RKE does not pass {names} to {binary} itself: remove it from"
                 f" services.{svc}.extra_args in cluster.yml. {apply}\n")
     fphrase = lambda t: flag_phrase(t, component)  # noqa: E731
-    shown = next((t for t in tests if t.get("set") is not False and t.get("compare")
-                  and default_passes(t) is not True), None) \
-        or next((t for t in tests if t.get("set") is not False), tests[0])
-    example = rke_example(shown, component)
+    example = rke_example(shown_test(tests), component)
     text = (f"In cluster.yml, under services.{svc}.extra_args, {join_phrases(tests, combine, fphrase)}"
             f" (extra_args names a flag without its dashes"
             + (f", e.g. {example})." if example else ")."))
@@ -1556,6 +1624,8 @@ def flag_remediation(settings, node_type, title_key, flavor="generic"):
     component = settings["component"]
     if flavor == "rke":
         return rke_flag_remediation(settings, title_key)
+    if flavor in ("k3s", "rke2"):
+        return config_arg_remediation(settings, flavor)
     if (component, title_key) in REMEDIATION_BY_COMPONENT:
         return REMEDIATION_BY_COMPONENT[(component, title_key)].rstrip("\n") + "\n"
     if title_key in REMEDIATION:
@@ -1629,6 +1699,8 @@ def convert_check(check, node_type, report):
         remediation = MANUAL[key][1]
         if report.flavor == "rke" and key in MANUAL_RKE:
             remediation = MANUAL_RKE[key][1]
+        if report.distribution:
+            remediation = rancher.manual_remediation(key, report.flavor, remediation)
         item["check"] = "encryption"
         item["settings"] = {"providers": ENCRYPTION[key]}
         item["grants"] = {"processes": ["apiserver"], "content": ["${apiserver.encryptionconfig}"]}
@@ -1644,7 +1716,11 @@ def convert_check(check, node_type, report):
         report.note(item_id, "Rancher's test passes set and unset alike; judged as a positive"
                     " duration instead (absent: the 60s default)")
         return item
-    if node_type == "policies" or kind == "skip" or not audit.strip() or "kubectl" in audit:
+    etcd_config = not audit.strip() and "$etcdconf" in (check.get("audit_config") or "")
+    # A distribution benchmark's skips are its profiles' (see rancher.py): judge the item.
+    skipped = kind == "skip" and not report.distribution
+    if node_type == "policies" or skipped or (not audit.strip() and not etcd_config) \
+            or "kubectl" in audit:
         manual_reason = "manual"
     elif key in MANUAL:
         manual_reason = "table"
@@ -1654,7 +1730,7 @@ def convert_check(check, node_type, report):
         manual_reason = "manual"
     if manual_reason is None:
         try:
-            if is_process_audit(audit):
+            if is_process_audit(audit) or etcd_config:
                 conv = convert_flag(check, node_type, report)
             else:
                 conv = convert_file(check, node_type, report)
@@ -1676,6 +1752,8 @@ def convert_check(check, node_type, report):
                   " whether this holds.")
         remediation = "Follow the benchmark's guidance for this item."
         report.note(item_id, "no manual reason in the MANUAL table; generic text used")
+    if report.distribution:
+        remediation = rancher.manual_remediation(key, report.flavor, remediation)
     item["manual"] = reason
     item["remediation"] = wrap(remediation)
     report.manual.append((item_id, title, reason))
@@ -1705,7 +1783,9 @@ def reference_items(ref):
                 cid = str(c["id"])
                 if cid in first:
                     kept_in, fp = first[cid]
-                    if fp != check_fingerprint(c):
+                    # Same title, another audit of the same files (Rancher's rke-cis-1.24
+                    # 1.1.21 in master and etcd): still one item.
+                    if fp[0] != check_fingerprint(c)[0]:
                         sys.exit(f"{name}: item {cid} repeats an item of {kept_in} with a"
                                  " different check; a bundle cannot hold both")
                     dropped.append((cid, name, kept_in))
@@ -1723,7 +1803,7 @@ def load_reference(ref_dir):
         path = os.path.join(ref_dir, name + ".yaml")
         if os.path.exists(path):
             with open(path) as f:
-                out.append((name, yaml.safe_load(f)))
+                out.append((name, rancher.fix_ids(ref_dir, yaml.safe_load(f))))
     if not out:
         sys.exit(f"no section files in {ref_dir}")
     return out
@@ -1818,6 +1898,8 @@ def emit_map(d, indent, lines, first_prefix=None):
     pad = " " * indent
     for i, (k, v) in enumerate(d.items()):
         p = first_prefix if (i == 0 and first_prefix is not None) else pad
+        if re.fullmatch(r"[\d.]+", k):
+            k = f'"{k}"'  # an item id as a key (profiles) stays a string
         if isinstance(v, str) and "\n" in v:
             lines.append(f"{p}{k}: |")
             for ln in v.rstrip("\n").split("\n"):
@@ -1896,6 +1978,7 @@ def verify(ref_dir, out_dir, bundle_root):
         errors.append(f"bundle.yaml sections {bundle.get('sections')} != {expected_files}")
     counts = []
     seen = set()
+    flavor = bundle["benchmark"].split("-cis-")[0] if "default_profile" in bundle else None
     for name, data, groups in ref:
         with open(os.path.join(out_dir, name + ".yaml")) as f:
             out = yaml.safe_load(f)
@@ -1938,6 +2021,7 @@ def verify(ref_dir, out_dir, bundle_root):
                             errors.append(f"{it['id']}: unknown variable {var}")
                     if re.search(r"\$[a-z]+(conf|bin|svc|kubeconfig|cafile|datadir)\b", s):
                         errors.append(f"{it['id']}: kube-bench variable left in {s!r}")
+                errors.extend(verify_distribution_words(it, flavor))
                 if "check" in it:
                     n_check += 1
                     if "manual" in it:
@@ -1949,6 +2033,24 @@ def verify(ref_dir, out_dir, bundle_root):
                         errors.append(f"{it['id']}: no check and no manual reason")
         counts.append((name, n_ref, n_out, n_check, n_manual))
     return counts, errors, dropped
+
+
+# What a remediation of a distribution bundle must not tell its users: to edit
+# files their distribution does not use (kubeadm's manifests, a kubelet unit).
+KUBEADM_WORDS = ["${apiserver.conf}", "${controllermanager.conf}", "${scheduler.conf}",
+                 "${etcd.conf}", "${kubelet.svc}", "${proxy.svc}", "/etc/kubernetes/manifests",
+                 "daemon-reload", "kubeadm"]
+
+
+def verify_distribution_words(it, flavor):
+    if flavor is None:
+        return []
+    text = it["remediation"]
+    if it.get("check") == "file" and text.startswith(rancher.HOW_IT_RUNS.get(flavor, "\0")):
+        return []  # "the distribution writes no such file; only if one exists: chmod …"
+    if flavor == "rke2" and it.get("check") == "file":
+        return []  # RKE2 does write the control plane's pod manifests
+    return [f"{it['id']}: remediation for {flavor} mentions {w}" for w in KUBEADM_WORDS if w in text]
 
 
 def verify_grants(it):
@@ -2022,6 +2124,26 @@ def verify_grants(it):
 # ---------------------------------------------------------- main
 
 
+def write_profiles(name, flavor, variants, out_dir, header):
+    """One profile file per Rancher variant: the items it skips, with reasons."""
+    files = []
+    for variant, ref_dir in variants.items():
+        ref, _ = reference_items(load_reference(ref_dir))
+        skipped, titles = [], {}
+        for _, _, groups in ref:
+            for _, checks in groups:
+                for c in checks:
+                    titles[str(c["id"])] = norm_title(c["text"])
+                    if c.get("type") == "skip":
+                        skipped.append(str(c["id"]))
+        doc = rancher.profile(name, flavor, variant, skipped, titles)
+        fname = f"profile-{variant}.yaml"
+        with open(os.path.join(out_dir, fname), "w") as f:
+            f.write(dump(doc, header))
+        files.append(fname)
+    return files
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("reference", help="kube-bench version directory, e.g. .../kube-bench/cis-1.8")
@@ -2038,18 +2160,31 @@ def main():
     # profiles/ (holds README.md with the variable table) is this script's parent's parent.
     bundle_root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     name = args.benchmark or os.path.basename(ref_dir.rstrip("/"))
+    # A Rancher distribution benchmark: one bundle, judged from the hardened
+    # (or only) variant, with one generated profile per variant.
+    dist = rancher.family(ref_dir)
+    variants = {}
+    if dist:
+        name, flavor, variants, default_variant = dist
+        name = args.benchmark or name
+        ref_dir = variants.get("hardened") or variants["profile"]
 
     if not args.verify_only:
         if args.kubernetes:
             kube = [v.strip() for v in args.kubernetes.split(",") if v.strip()]
         elif name in KUBERNETES:
             kube = KUBERNETES[name]
+        elif dist:
+            kube = rancher.kubernetes(name, flavor)
         else:
             sys.exit(f"unknown benchmark {name}: pass --kubernetes")
         m = re.fullmatch(r"cis-(\d+)\.(\d+)", name)
-        title = args.title or TITLES.get(name) or (
+        title = args.title or TITLES.get(name) or (rancher.title(name, flavor) if dist else None) or (
             f"CIS Kubernetes Benchmark v{m.group(1)}.{m.group(2)}.0" if m else name)
-        report = Report(flavor="rke" if name.startswith("rke-") else "generic")
+        if dist:
+            report = Report(flavor=flavor, distribution=True)
+        else:
+            report = Report(flavor="rke" if name.startswith("rke-") else "generic")
         ref, dropped = reference_items(load_reference(ref_dir))
         for iid, sec, kept in dropped:
             report.note(iid, f"repeated unchanged in the reference's {sec} section; held once,"
@@ -2067,10 +2202,15 @@ def main():
                 f.write(dump(section, header))
             files.append(sec_name + ".yaml")
         bundle = {"benchmark": name, "title": title, "kubernetes": kube, "sections": files}
-        # Profiles are written by hand beside the generated files; list the ones present.
-        profiles = sorted(f for f in os.listdir(out_dir) if f.startswith("profile-") and f.endswith(".yaml"))
-        if profiles:
-            bundle["profiles"] = profiles
+        if dist:
+            bundle["profiles"] = write_profiles(name, flavor, variants, out_dir, header)
+            bundle["default_profile"] = f"{name}-{default_variant}"
+        else:
+            # Profiles are written by hand beside the generated files; list the ones present.
+            profiles = sorted(f for f in os.listdir(out_dir)
+                              if f.startswith("profile-") and f.endswith(".yaml"))
+            if profiles:
+                bundle["profiles"] = profiles
         with open(os.path.join(out_dir, "bundle.yaml"), "w") as f:
             f.write(dump(bundle, header[:1]))
         if not args.quiet:

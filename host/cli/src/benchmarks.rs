@@ -19,9 +19,14 @@ pub fn run_benchmarks(bundle_dir: Option<&Path>) -> Result<ExitCode> {
             .profiles
             .iter()
             .map(|p| {
+                let default = b
+                    .default_profile
+                    .as_deref()
+                    .is_some_and(|d| d.eq_ignore_ascii_case(&p.name));
                 format!(
-                    "{} ({} skipped, {} not applicable)",
+                    "{}{} ({} skipped, {} not applicable)",
                     p.name,
+                    if default { " [default]" } else { "" },
                     p.skip.len(),
                     p.not_applicable.len()
                 )
@@ -31,7 +36,7 @@ pub fn run_benchmarks(bundle_dir: Option<&Path>) -> Result<ExitCode> {
             out,
             "{:<14} {:<22} {:>6}  {:<50} {}",
             b.benchmark,
-            b.kubernetes.join(","),
+            versions(&b.kubernetes),
             b.items().count(),
             b.title,
             if profiles.is_empty() {
@@ -43,4 +48,44 @@ pub fn run_benchmarks(bundle_dir: Option<&Path>) -> Result<ExitCode> {
     }
     print_stdout(&kubecis_report::output::printable_lines(&out))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Kubernetes minor versions as runs: `1.19-1.21, 1.24`.
+fn versions(list: &[String]) -> String {
+    let minor = |v: &str| -> Option<(u64, u64)> {
+        let (a, b) = v.split_once('.')?;
+        Some((a.parse().ok()?, b.parse().ok()?))
+    };
+    let mut runs: Vec<(String, String)> = Vec::new();
+    for v in list {
+        match (runs.last_mut(), minor(v)) {
+            (Some((_, last)), Some((major, m)))
+                if minor(last).is_some_and(|(lm, ln)| lm == major && ln + 1 == m) =>
+            {
+                *last = v.clone();
+            }
+            _ => runs.push((v.clone(), v.clone())),
+        }
+    }
+    runs.iter()
+        .map(|(a, b)| {
+            if a == b {
+                a.clone()
+            } else {
+                format!("{a}-{b}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn versions_are_shown_as_runs() {
+        let v = |l: &[&str]| super::versions(&l.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+        assert_eq!(v(&["1.26", "1.27", "1.28"]), "1.26-1.28");
+        assert_eq!(v(&["1.13"]), "1.13");
+        assert_eq!(v(&["1.19", "1.20", "1.22"]), "1.19-1.20,1.22");
+    }
 }

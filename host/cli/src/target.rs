@@ -97,10 +97,21 @@ fn choose_benchmark(
     let (bundle, warning) = library
         .for_kubernetes(&version, &discovery.distribution.0)
         .with_context(|| format!("--benchmark auto with Kubernetes {version} ({from})"))?;
-    let mut from = format!(
-        "auto: Kubernetes {version} ({from}) maps to {}",
-        bundle.benchmark
-    );
+    let distribution = &discovery.distribution.0;
+    let mut from = if bundle
+        .benchmark
+        .starts_with(&format!("{distribution}-cis-"))
+    {
+        format!(
+            "auto: {distribution} with Kubernetes {version} ({from}) maps to {}, the benchmark for {distribution}",
+            bundle.benchmark
+        )
+    } else {
+        format!(
+            "auto: Kubernetes {version} ({from}) maps to {}",
+            bundle.benchmark
+        )
+    };
     if let Some(w) = warning {
         eprintln!("kubecis: warning: {}", printable(&w));
         from.push_str(&format!(" ({w})"));
@@ -110,12 +121,7 @@ fn choose_benchmark(
 
 /// The profile, skip lists and selection the flags ask for, checked against the bundle.
 fn selection_for(target: &Target, library: &Library, bundle: &Bundle) -> Result<Selection> {
-    let profile = target
-        .profile
-        .as_deref()
-        .map(|p| bundle.profile(p))
-        .transpose()?
-        .cloned();
+    let profile = bundle.profile_for(target.profile.as_deref())?.cloned();
     let mut user_skips: Vec<UserSkip> = Vec::new();
     if let Some(path) = &target.skip_config {
         let config = SkipConfig::read(path)?;

@@ -113,13 +113,23 @@ pub fn scan(
         .unwrap_or(0);
     let (node_types, node_types_from) = node_types(options, &discovery);
     let distribution = discovery.distribution.clone();
+    // A bundle with a default profile (Rancher's distribution benchmarks) is
+    // never run without one.
+    let defaulted;
+    let selection = match (&options.selection.profile, bundle.profile_for(None)) {
+        (None, Ok(Some(profile))) => {
+            defaulted = Selection {
+                profile: Some(profile.clone()),
+                ..options.selection.clone()
+            };
+            &defaulted
+        }
+        _ => &options.selection,
+    };
     let decided: Vec<_> = bundle
         .items()
         .map(|(section, group, item)| {
-            let decision =
-                options
-                    .selection
-                    .decide(section, group, item, &options.node_name, &node_types);
+            let decision = selection.decide(section, group, item, &options.node_name, &node_types);
             (section, group, item, decision)
         })
         .filter(|(_, _, _, d)| *d != Decision::Omit)
@@ -140,7 +150,7 @@ pub fn scan(
                 Decision::Omit => return None,
                 Decision::Run => {
                     let (state, mut outcome) = judged.next()?;
-                    if let Some(expired) = options.selection.expired_waiver(
+                    if let Some(expired) = selection.expired_waiver(
                         section,
                         group,
                         item,
@@ -199,7 +209,7 @@ pub fn scan(
         bundle_digest: bundle.digest.clone(),
         bundle_version: bundle.origin.version(),
         bundle_signer: bundle.origin.signer(),
-        profile: options.selection.profile.as_ref().map(|p| p.name.clone()),
+        profile: selection.profile.as_ref().map(|p| p.name.clone()),
         node: NodeInfo {
             name: options.node_name.clone(),
             source: match node.source() {

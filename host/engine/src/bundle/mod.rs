@@ -70,6 +70,10 @@ struct Manifest {
     /// Profile files of the bundle.
     #[serde(default)]
     profiles: Vec<String>,
+    /// The profile a scan uses when none is named (Rancher's distribution
+    /// benchmarks always run with one).
+    #[serde(default)]
+    default_profile: Option<String>,
 }
 
 /// A named view of a bundle: items it skips and items it declares not
@@ -98,6 +102,8 @@ pub struct Bundle {
     pub sections: Vec<Section>,
     /// Profiles with `extends` already folded in.
     pub profiles: Vec<Profile>,
+    /// The profile used when a scan names none.
+    pub default_profile: Option<String>,
     /// The components its items use, by name: shipped by the bundle
     /// (`components/<name>.wasm`) or else built in.
     pub components: BTreeMap<String, CheckComponent>,
@@ -338,6 +344,22 @@ impl Bundle {
             profiles.push(profile);
         }
         let profiles = fold_extends(profiles).map_err(|m| invalid(&manifest_file, m))?;
+        if let Some(name) = &manifest.default_profile
+            && !profiles.iter().any(|p| p.name.eq_ignore_ascii_case(name))
+        {
+            let known: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+            return Err(invalid(
+                &manifest_file,
+                format!(
+                    "default_profile {name:?} is none of its profiles ({})",
+                    if known.is_empty() {
+                        "it has none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        }
         Ok(Bundle {
             benchmark: manifest.benchmark,
             version: manifest.version,
@@ -345,10 +367,19 @@ impl Bundle {
             kubernetes: manifest.kubernetes,
             sections,
             profiles,
+            default_profile: manifest.default_profile,
             components: BTreeMap::new(),
             origin: Origin::BuiltIn,
             digest: String::new(),
         })
+    }
+
+    /// The profile a scan runs with: the one named, else the bundle's default.
+    pub fn profile_for(&self, named: Option<&str>) -> Result<Option<&Profile>, BundleError> {
+        named
+            .or(self.default_profile.as_deref())
+            .map(|name| self.profile(name))
+            .transpose()
     }
 
     /// A profile by name, case-insensitively (`RKE-CIS-1.4-Permissive`).
@@ -698,13 +729,32 @@ impl Library {
         let want = minor(version).ok_or_else(|| BundleError::Version(version.to_owned()))?;
         let own = format!("{distribution}-cis-");
         let listed = |e: &&Entry| e.kubernetes.iter().any(|k| minor(k) == Some(want));
-        if let Some(e) = self
+        let mut own_bundles: Vec<(&Entry, (u64, u64))> = self
             .entries
             .iter()
             .filter(|e| e.builtin && e.benchmark.starts_with(&own))
-            .find(listed)
-        {
+            .flat_map(|b| {
+                b.kubernetes
+                    .iter()
+                    .filter_map(move |k| minor(k).map(|m| (b, m)))
+            })
+            .collect();
+        own_bundles.sort_by_key(|(_, m)| *m);
+        if let Some((e, _)) = own_bundles.iter().find(|(e, _)| listed(e)) {
             return Ok((e.bundle()?, None));
+        }
+        // Newer than every benchmark of its distribution: the newest of them
+        // still knows where the distribution keeps its settings.
+        if let Some((e, newest)) = own_bundles.last()
+            && want > *newest
+        {
+            return Ok((
+                e.bundle()?,
+                Some(format!(
+                    "Kubernetes {version}: it is newer than every {distribution} benchmark; using the newest, {}",
+                    e.benchmark
+                )),
+            ));
         }
         let mut generic: Vec<(&Entry, (u64, u64))> = self
             .entries

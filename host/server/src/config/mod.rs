@@ -595,7 +595,7 @@ fn skip_preview(
     skip: &[String],
     skip_config: Option<&SkipConfig>,
 ) -> Vec<SkippedItem> {
-    let profile = profile.and_then(|p| bundle.profile(p).ok());
+    let profile = bundle.profile_for(profile).ok().flatten();
     let listed = skip_config.and_then(|c| c.skip.get(&bundle.benchmark));
     let mut out = Vec::new();
     for (section, group, item) in bundle.items() {
