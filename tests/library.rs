@@ -76,7 +76,84 @@ fn kubernetes_versions_map_to_benchmarks() {
         "rke-cis-1.4",
         "a distribution's own benchmark first"
     );
-    assert_eq!(rke("1.26.9"), "cis-1.8", "then the generic one");
+    assert_eq!(
+        rke("1.20.15"),
+        "cis-1.20",
+        "no RKE benchmark for it: the generic one"
+    );
+    assert_eq!(rke("1.26.9"), "rke-cis-1.8");
+    assert_eq!(
+        rke("1.32.4"),
+        "rke-cis-1.8",
+        "Rancher's rke-cis-1.8 has no upper bound"
+    );
+    // Rancher's distribution benchmarks, by distribution first, then version.
+    for distribution in ["k3s", "rke2"] {
+        let pick = |v: &str| {
+            lib.for_kubernetes(v, distribution)
+                .map(|(b, w)| (b.benchmark.clone(), w.is_some()))
+                .unwrap()
+        };
+        for (versions, suffix) in [
+            (&["1.22.17", "1.23"][..], "1.23"),
+            (&["1.24.4"], "1.24"),
+            (&["1.25"], "1.7"),
+            (&["1.26.15"], "1.8"),
+            (&["1.27"], "1.9"),
+            (&["1.28.10"], "1.10"),
+            (&["1.29", "1.30.4", "1.31"], "1.11"),
+            (&["1.32", "1.33.1", "1.34"], "1.12"),
+        ] {
+            for v in versions {
+                let want = format!("{distribution}-cis-{suffix}");
+                assert_eq!(pick(v), (want, false), "{distribution} {v}");
+            }
+        }
+        assert_eq!(
+            pick("1.36.0"),
+            (format!("{distribution}-cis-1.12"), true),
+            "newer than every {distribution} benchmark: its newest, with a warning"
+        );
+        assert_eq!(
+            pick("1.21.14"),
+            ("cis-1.20".into(), false),
+            "older than every {distribution} benchmark: generic CIS"
+        );
+    }
+}
+
+/// Rancher's distribution benchmarks run with a profile even when none is
+/// named: the permissive one where Rancher has two, else its only one.
+#[test]
+fn distribution_benchmarks_name_their_default_profile() {
+    let lib = library();
+    for name in lib.names().collect::<Vec<_>>() {
+        let bundle = lib.get(name).unwrap();
+        let distribution = ["k3s-", "rke2-", "rke-"]
+            .iter()
+            .any(|p| name.starts_with(p))
+            && name != "rke-cis-1.4";
+        let default = bundle.profile_for(None).unwrap().map(|p| p.name.clone());
+        if !distribution {
+            assert_eq!(default, None, "{name}");
+            continue;
+        }
+        let names: Vec<&str> = bundle.profiles.iter().map(|p| p.name.as_str()).collect();
+        let want = if names.len() == 2 {
+            format!("{name}-permissive")
+        } else {
+            format!("{name}-profile")
+        };
+        assert_eq!(default.as_deref(), Some(want.as_str()), "{name}: {names:?}");
+        // A profile named on the command line wins.
+        if names.len() == 2 {
+            let hardened = format!("{name}-hardened");
+            assert_eq!(
+                bundle.profile_for(Some(&hardened)).unwrap().unwrap().name,
+                hardened
+            );
+        }
+    }
 }
 
 #[test]

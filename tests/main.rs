@@ -9,6 +9,7 @@ mod cluster;
 mod conformance;
 mod dashboard;
 mod deploy;
+mod distributions;
 mod examples;
 mod flags;
 mod formats;

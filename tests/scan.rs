@@ -46,40 +46,50 @@ fn result<'a>(report: &'a Report, id: &str) -> &'a kubecis_model::report::CheckR
     report.results.iter().find(|r| r.id == id).unwrap()
 }
 
-/// Every expected state, all mismatches reported at once.
+/// Every expected state, all mismatches reported at once: of the benchmark
+/// the fixture names and of each benchmark under `also`.
 fn assert_expected(name: &str) {
-    let (fx, report) = scan_fixture(name);
-    let unlisted: Vec<&str> = report
-        .results
-        .iter()
-        .map(|r| r.id.as_str())
-        .filter(|id| !fx.expected.contains_key(*id))
-        .collect();
-    assert!(
-        unlisted.is_empty(),
-        "{name} ({}, Kubernetes {}): node.yaml lists no state for {unlisted:?}",
-        fx.description,
-        fx.kubernetes
-    );
-    if let Some(want) = &fx.distribution {
-        assert_eq!(
-            &report.node.distribution, want,
-            "{name}: {}",
-            report.node.distribution_from
-        );
-    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    let fx = fixture::materialise(&fixture::nodes_dir().join(name), &root);
     let mut wrong = Vec::new();
-    for (id, want) in &fx.expected {
-        let got = report
-            .result(id)
-            .map(|r| r.state.as_str())
-            .unwrap_or("notApplicable");
-        let got_detail = report
-            .result(id)
-            .map(|r| format!("{} | {}", r.actual, r.reason))
-            .unwrap_or_default();
-        if got != want {
-            wrong.push(format!("{id}: expected {want}, got {got} ({got_detail})"));
+    let mut benchmarks = vec![(&fx.benchmark, &fx.expected)];
+    benchmarks.extend(&fx.also);
+    for (benchmark, expected) in benchmarks {
+        let report = scan_root(&root, benchmark, name);
+        let unlisted: Vec<&str> = report
+            .results
+            .iter()
+            .map(|r| r.id.as_str())
+            .filter(|id| !expected.contains_key(*id))
+            .collect();
+        assert!(
+            unlisted.is_empty(),
+            "{name} ({}, Kubernetes {}): node.yaml lists no {benchmark} state for {unlisted:?}",
+            fx.description,
+            fx.kubernetes
+        );
+        if let Some(want) = &fx.distribution {
+            assert_eq!(
+                &report.node.distribution, want,
+                "{name}: {}",
+                report.node.distribution_from
+            );
+        }
+        for (id, want) in expected {
+            let got = report
+                .result(id)
+                .map(|r| r.state.as_str())
+                .unwrap_or("notApplicable");
+            let got_detail = report
+                .result(id)
+                .map(|r| format!("{} | {}", r.actual, r.reason))
+                .unwrap_or_default();
+            if got != want {
+                wrong.push(format!(
+                    "{benchmark} {id}: expected {want}, got {got} ({got_detail})"
+                ));
+            }
         }
     }
     assert!(
@@ -307,7 +317,7 @@ fn k3s_arguments_from_the_journal() {
     let wrong: Vec<String> = report
         .results
         .iter()
-        .filter(|r| serde_json::to_value(r.state).unwrap() != fx.expected[&r.id].as_str())
+        .filter(|r| serde_json::to_value(r.state).unwrap() != fx.also["cis-1.10"][&r.id].as_str())
         .map(|r| format!("{}: {:?} ({})", r.id, r.state, r.reason))
         .collect();
     assert!(wrong.is_empty(), "{wrong:#?}");
@@ -352,7 +362,7 @@ fn an_rke2_agent_shows_its_version_in_rke2s_data_directory() {
             .unwrap()
             .0
             .benchmark,
-        "cis-1.11"
+        "rke2-cis-1.11"
     );
 
     // The running kubelet's executable says which data directory is in use.

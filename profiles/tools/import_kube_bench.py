@@ -1305,11 +1305,19 @@ def convert_file(check, node_type, report):
         d["recursive"] = True
         settings["dirs"] = [d]
         grant_paths = [pki]
-    elif re.search(r"ls -laR (/[\w/.-]+)", audit) or (script and script.group(1) == "owner_in_dir") \
-            or rancher_dir:
-        # The directory and everything below it (Rancher's k3s and RKE2 audits stat
-        # the directory alone; the title asks for its files too).
-        m = re.search(r"ls -laR (/[\w/.-]+)", audit) or rancher_dir
+    elif rancher_dir:
+        # k3s and RKE2: the directory and its certificates and keys (Rancher's
+        # audit stats the directory alone; the title asks for its files too). Not
+        # below: a CIS-profile RKE2 gives tls/etcd to the etcd user on purpose.
+        path = rancher_dir.group(1)
+        settings["paths"] = [path]
+        settings["dirs"] = [{"path": path, "suffix": suffix, "recursive": False}
+                            for suffix in (".crt", ".key")]
+        grant_paths = [path]
+        report.note(item_id, f"{path}, its .crt and .key files (not its subdirectories)")
+    elif re.search(r"ls -laR (/[\w/.-]+)", audit) or (script and script.group(1) == "owner_in_dir"):
+        # The directory and everything below it.
+        m = re.search(r"ls -laR (/[\w/.-]+)", audit)
         path = (m.group(1) if m else script.group(2)).rstrip("/")
         settings["paths"] = [path]
         settings["dirs"] = [{"path": path, "recursive": True}]

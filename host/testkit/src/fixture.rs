@@ -26,6 +26,10 @@ pub struct Fixture {
     /// Item id → expected state (`pass`, `fail`, `warn`, `notApplicable`, …).
     #[serde(default)]
     pub expected: BTreeMap<String, String>,
+    /// The same node judged by other benchmarks (a k3s node by generic CIS):
+    /// benchmark → item id → expected state.
+    #[serde(default)]
+    pub also: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 fn default_benchmark() -> String {
