@@ -13,15 +13,6 @@ use kubecis_engine::scan::{self, ScanOptions};
 use kubecis_model::report::Report;
 use std::sync::Arc;
 
-/// Materialise a fixture and scan it with the benchmark its node.yaml names.
-fn scan_fixture(name: &str) -> (fixture::Fixture, Report) {
-    let tmp = tempfile::tempdir().unwrap();
-    let root = tmp.path().join("root");
-    let fx = fixture::materialise(&fixture::nodes_dir().join(name), &root);
-    let report = scan_root(&root, &fx.benchmark, name);
-    (fx, report)
-}
-
 /// Scan a node root with a benchmark, in process.
 fn scan_root(root: &std::path::Path, benchmark: &str, name: &str) -> Report {
     let cache = tempfile::tempdir().unwrap();
