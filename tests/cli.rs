@@ -138,10 +138,13 @@ fn assert_usage_error(args: &[&str], message: &str) {
 
 #[test]
 fn unknown_benchmark_names_the_known_ones() {
-    assert_usage_error(
-        &["scan", "--benchmark", "cis-9.9", "--root", "/"],
-        "unknown benchmark \"cis-9.9\"; known: cis-1.4, cis-1.5, cis-1.6, cis-1.7, cis-1.8, cis-1.9, cis-1.10, cis-1.11, cis-1.12, cis-1.20, cis-1.23, cis-1.24, rke-cis-1.4",
-    );
+    for known in [
+        "unknown benchmark \"cis-9.9\"; known: cis-1.4, cis-1.5, cis-1.6, cis-1.7, cis-1.8, cis-1.9, cis-1.10, cis-1.11, cis-1.12, cis-1.20, cis-1.23, cis-1.24, k3s-cis-1.7,",
+        " rke2-cis-1.7, rke2-cis-1.8,",
+        " rke-cis-1.4, rke-cis-1.7, rke-cis-1.8, rke-cis-1.23, rke-cis-1.24",
+    ] {
+        assert_usage_error(&["scan", "--benchmark", "cis-9.9", "--root", "/"], known);
+    }
 }
 
 #[test]
@@ -338,7 +341,18 @@ fn benchmarks_lists_every_bundle_with_versions_and_counts() {
     );
     assert!(
         text.lines()
-            .any(|l| l.starts_with("cis-1.12") && l.contains("1.32,1.33,1.34")),
+            .any(|l| l.starts_with("cis-1.12 ") && l.contains("1.32-1.34")),
+        "{text}"
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("k3s-cis-1.8 ")
+            && l.contains("k3s-cis-1.8-hardened (1 skipped, 14 not applicable)")
+            && l.contains("k3s-cis-1.8-permissive [default]")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("rke-cis-1.8 ") && l.contains("1.26-1.32")),
         "{text}"
     );
 }

@@ -348,7 +348,9 @@ fn ids_in(report: &Report, state: State) -> BTreeSet<String> {
         .filter(|r| r.state == state)
         .filter(|r| {
             r.reason.starts_with("profile ")
-                || r.skipped_by.as_deref().is_some_and(|b| b.starts_with("profile "))
+                || r.skipped_by
+                    .as_deref()
+                    .is_some_and(|b| b.starts_with("profile "))
         })
         .map(|r| r.id.clone())
         .collect()
