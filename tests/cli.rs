@@ -139,7 +139,7 @@ fn assert_usage_error(args: &[&str], message: &str) {
 #[test]
 fn unknown_benchmark_names_the_known_ones() {
     for known in [
-        "unknown benchmark \"cis-9.9\"; known: cis-1.4, cis-1.5, cis-1.6, cis-1.7, cis-1.8, cis-1.9, cis-1.10, cis-1.11, cis-1.12, cis-1.20, cis-1.23, cis-1.24, k3s-cis-1.7,",
+        "unknown benchmark \"cis-9.9\"; known: aks-1.8, cis-1.4, cis-1.5, cis-1.6, cis-1.7, cis-1.8, cis-1.9, cis-1.10, cis-1.11, cis-1.12, cis-1.20, cis-1.23, cis-1.24, eks-1.8.0, gke-1.9.0, k3s-cis-1.7,",
         " rke2-cis-1.7, rke2-cis-1.8,",
         " rke-cis-1.4, rke-cis-1.7, rke-cis-1.8, rke-cis-1.23, rke-cis-1.24",
     ] {

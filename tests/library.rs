@@ -2,6 +2,7 @@
 //! versions map to benchmarks, skip configs name real benchmarks.
 
 use kubecis_engine::bundle::Library;
+use kubecis_engine::node::discovery::NodeType;
 use kubecis_engine::skipconfig::SkipConfig;
 use std::path::Path;
 
@@ -14,7 +15,18 @@ fn every_built_in_bundle_reads() {
     let lib = library();
     let bundles = lib.bundles().unwrap();
     assert_eq!(bundles.len(), lib.names().count());
-    assert!(bundles.iter().all(|b| b.items().count() > 50));
+    for b in &bundles {
+        // Managed-cloud benchmarks hold the worker's items and the provider's settings only.
+        let least = if ["eks-", "gke-", "aks-"]
+            .iter()
+            .any(|p| b.benchmark.starts_with(p))
+        {
+            40
+        } else {
+            90
+        };
+        assert!(b.items().count() > least, "{}", b.benchmark);
+    }
 }
 
 #[test]
@@ -118,6 +130,40 @@ fn kubernetes_versions_map_to_benchmarks() {
             pick("1.21.14"),
             ("cis-1.20".into(), false),
             "older than every {distribution} benchmark: generic CIS"
+        );
+    }
+}
+
+/// Managed-cloud worker benchmarks are chosen where the node shows its
+/// provider, and only there.
+#[test]
+fn managed_cloud_nodes_get_their_providers_benchmark() {
+    let lib = library();
+    for (provider, benchmark) in [
+        ("eks", "eks-1.8.0"),
+        ("gke", "gke-1.9.0"),
+        ("aks", "aks-1.8"),
+    ] {
+        for v in ["1.27.16", "1.30.4", "1.34.0"] {
+            let (bundle, warning) = lib.for_kubernetes(v, provider).unwrap();
+            assert_eq!(bundle.benchmark, benchmark, "{provider} {v}");
+            assert!(warning.is_none());
+        }
+        let bundle = lib.get(benchmark).unwrap();
+        // The provider runs the control plane: no master or etcd items.
+        assert!(
+            bundle
+                .sections
+                .iter()
+                .all(|s| !matches!(s.node_type, NodeType::Master | NodeType::Etcd)),
+            "{benchmark}"
+        );
+        // Worker items are judged on the node, the provider's settings need its API.
+        let checked = bundle.items().filter(|(_, _, i)| i.check.is_some()).count();
+        assert!(checked >= 4, "{benchmark}: {checked}");
+        assert_eq!(
+            lib.for_kubernetes("1.30.4", "kubeadm").unwrap().0.benchmark,
+            "cis-1.11"
         );
     }
 }

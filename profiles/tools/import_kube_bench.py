@@ -47,7 +47,7 @@ import yaml
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import rancher  # noqa: E402
 
-SECTIONS = ["master", "etcd", "controlplane", "node", "policies"]
+SECTIONS = ["master", "etcd", "controlplane", "node", "policies", "managedservices"]
 
 # kube-bench version directory -> Kubernetes minor versions it targets.
 KUBERNETES = {
@@ -64,6 +64,11 @@ KUBERNETES = {
     "cis-1.11": ["1.29", "1.30", "1.31"],
     "cis-1.12": ["1.32", "1.33", "1.34"],
     "rke-cis-1.4": ["1.13", "1.14", "1.15"],
+    # Managed-cloud worker benchmarks: picked by auto only where the node shows
+    # its provider; kube-bench maps them by platform, not by version.
+    "eks-1.8.0": ["1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34"],
+    "gke-1.9.0": ["1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34"],
+    "aks-1.8": ["1.27", "1.28", "1.29", "1.30", "1.31", "1.32", "1.33", "1.34"],
 }
 
 # Bundle titles that do not follow "CIS Kubernetes Benchmark vX.Y.0".
@@ -73,6 +78,16 @@ TITLES = {
     "cis-1.20": "CIS Kubernetes V1.20 Benchmark",
     "cis-1.23": "CIS Kubernetes V1.23 Benchmark",
     "cis-1.24": "CIS Kubernetes V1.24 Benchmark",
+    "eks-1.8.0": "CIS Amazon Elastic Kubernetes Service (EKS) Benchmark v1.8.0",
+    "gke-1.9.0": "CIS Google Kubernetes Engine (GKE) Benchmark v1.9.0",
+    "aks-1.8": "CIS Azure Kubernetes Service (AKS) Benchmark v1.8.0",
+}
+
+# Managed-cloud benchmarks: the provider and its command-line tool.
+PROVIDERS = {
+    "eks": ("Amazon EKS", "aws eks"),
+    "gke": ("Google GKE", "gcloud container clusters"),
+    "aks": ("Azure AKS", "az aks"),
 }
 
 # Reference folder -> how the generated files name their source.
@@ -956,6 +971,8 @@ class Report:
         self.flavor = flavor  # "generic" (kubeadm-like layout), "rke", "k3s" or "rke2"
         # A Rancher distribution benchmark (rancher.py): skips belong to profiles.
         self.distribution = distribution
+        # A managed-cloud benchmark: (provider's name, its CLI), else None.
+        self.provider = None
         self.manual = []      # (id, title, reason)
         self.notes = []       # (id, text)
 
@@ -1755,7 +1772,14 @@ def convert_check(check, node_type, report):
     reason, remediation = MANUAL.get(key, (None, None))
     if report.flavor == "rke" and key in MANUAL_RKE:
         reason, remediation = MANUAL_RKE[key]
-    if reason is None:
+    if reason is None and report.provider:
+        name, cli = report.provider
+        reason = (f"Needs {name}'s API or a person: a setting of the managed cluster or its"
+                  " cloud account, which nothing on the node shows.")
+        remediation = (f"Review it in the {name} console or with {cli}, as the benchmark's"
+                       " recommendation for this item describes, and change the cluster's"
+                       " configuration there.")
+    elif reason is None:
         reason = ("Needs the Kubernetes API or a person; nothing on the node shows"
                   " whether this holds.")
         remediation = "Follow the benchmark's guidance for this item."
@@ -1811,14 +1835,25 @@ def load_reference(ref_dir):
         path = os.path.join(ref_dir, name + ".yaml")
         if os.path.exists(path):
             with open(path) as f:
-                out.append((name, rancher.fix_ids(ref_dir, yaml.safe_load(f))))
+                data = rancher.fix_ids(ref_dir, yaml.safe_load(f))
+            # Managed-cloud benchmarks keep an empty master section: the provider runs it.
+            if data.get("groups"):
+                out.append((name, data))
     if not out:
         sys.exit(f"no section files in {ref_dir}")
     return out
 
 
-def convert_section(name, data, groups, report):
+def node_type_of(name, data):
+    """kubecis node type of a reference section: the managed-cloud benchmarks'
+    "managedservices" (the provider's settings, judged through its API) is
+    cluster-wide, like policies."""
     node_type = data.get("type") or name
+    return "policies" if node_type == "managedservices" else node_type
+
+
+def convert_section(name, data, groups, report):
+    node_type = node_type_of(name, data)
     section = {
         "id": str(data["id"]),
         "title": re.sub(r"\s+", " ", data["text"]).strip(),
@@ -1990,7 +2025,7 @@ def verify(ref_dir, out_dir, bundle_root):
     for name, data, groups in ref:
         with open(os.path.join(out_dir, name + ".yaml")) as f:
             out = yaml.safe_load(f)
-        if out["id"] != str(data["id"]) or out["node_type"] != (data.get("type") or name):
+        if out["id"] != str(data["id"]) or out["node_type"] != node_type_of(name, data):
             errors.append(f"{name}: section id/node_type differ")
         # Every reference group and item, in order; an item id that repeats an
         # earlier section's (see reference_items) is held once, where it first appears.
@@ -2193,6 +2228,7 @@ def main():
             report = Report(flavor=flavor, distribution=True)
         else:
             report = Report(flavor="rke" if name.startswith("rke-") else "generic")
+            report.provider = PROVIDERS.get(name.split("-")[0])
         ref, dropped = reference_items(load_reference(ref_dir))
         for iid, sec, kept in dropped:
             report.note(iid, f"repeated unchanged in the reference's {sec} section; held once,"

@@ -98,10 +98,7 @@ fn choose_benchmark(
         .for_kubernetes(&version, &discovery.distribution.0)
         .with_context(|| format!("--benchmark auto with Kubernetes {version} ({from})"))?;
     let distribution = &discovery.distribution.0;
-    let mut from = if bundle
-        .benchmark
-        .starts_with(&format!("{distribution}-cis-"))
-    {
+    let mut from = if bundle.benchmark.starts_with(&format!("{distribution}-")) {
         format!(
             "auto: {distribution} with Kubernetes {version} ({from}) maps to {}, the benchmark for {distribution}",
             bundle.benchmark

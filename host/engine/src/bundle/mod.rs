@@ -727,7 +727,8 @@ impl Library {
             Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
         };
         let want = minor(version).ok_or_else(|| BundleError::Version(version.to_owned()))?;
-        let own = format!("{distribution}-cis-");
+        // k3s-cis-1.8, rke-cis-1.4, eks-1.8.0: the distribution's own.
+        let own = format!("{distribution}-");
         let listed = |e: &&Entry| e.kubernetes.iter().any(|k| minor(k) == Some(want));
         let mut own_bundles: Vec<(&Entry, (u64, u64))> = self
             .entries

@@ -7,7 +7,8 @@ use kubecis_sdk::flags::Flags;
 impl Discovery {
     /// The Kubernetes distribution and the evidence for it: k3s and RKE2 by
     /// their own processes or data directories, RKE by its /etc/kubernetes/ssl
-    /// kubeconfigs, kubeadm by its static pods, bootstrap kubeconfig or drop-in.
+    /// kubeconfigs, kubeadm by its static pods, bootstrap kubeconfig or drop-in,
+    /// EKS, GKE and AKS by what their node images install.
     pub(super) fn find_distribution(&self, node: &Node) -> (String, String) {
         let exists = |p: &str| NodePath::parse(p).is_some_and(|p| node.stat(&p).is_ok());
         let runs = |bin: &str| {
@@ -20,7 +21,7 @@ impl Discovery {
                 .first()
                 .and_then(|p| Flags::parse(&p.args).get(flag).map(|v| v.into_owned()))
         };
-        let rules: [(&str, bool, &str); 9] = [
+        let rules: [(&str, bool, &str); 12] = [
             ("k3s", runs("k3s"), "a k3s process runs"),
             (
                 "k3s",
@@ -59,6 +60,23 @@ impl Discovery {
                 exists("/etc/systemd/system/kubelet.service.d/10-kubeadm.conf")
                     || exists("/usr/lib/systemd/system/kubelet.service.d/10-kubeadm.conf"),
                 "the kubelet has kubeadm's 10-kubeadm.conf drop-in",
+            ),
+            // Managed clouds' worker images, after kubeadm: a kubeadm cluster
+            // on cloud VMs may carry a provider's files too.
+            (
+                "eks",
+                exists("/etc/eks"),
+                "/etc/eks exists (an EKS-optimized node image)",
+            ),
+            (
+                "gke",
+                exists("/home/kubernetes/kubelet-config.yaml") || exists("/home/kubernetes/bin"),
+                "GKE's /home/kubernetes holds the kubelet",
+            ),
+            (
+                "aks",
+                exists("/etc/kubernetes/azure.json") && exists("/etc/default/kubelet"),
+                "/etc/kubernetes/azure.json and /etc/default/kubelet exist (an AKS node)",
             ),
         ];
         rules.iter().find(|(_, holds, _)| *holds).map_or(
@@ -124,6 +142,28 @@ mod tests {
         assert_eq!(
             distribution(&["/usr/bin/kubelet --config=/etc/kubelet.yaml"], &[]),
             "unknown"
+        );
+        let kubelet = ["/usr/bin/kubelet --config=/etc/kubernetes/kubelet/kubelet-config.json"];
+        assert_eq!(distribution(&kubelet, &["/etc/eks"]), "eks");
+        assert_eq!(distribution(&kubelet, &["/home/kubernetes/bin"]), "gke");
+        assert_eq!(
+            distribution(
+                &kubelet,
+                &["/etc/kubernetes/azure.json", "/etc/default/kubelet"]
+            ),
+            "aks"
+        );
+        // A kubeadm cluster on cloud VMs keeps its own name.
+        assert_eq!(
+            distribution(
+                &["/usr/bin/kubelet --bootstrap-kubeconfig=/etc/kubernetes/bootstrap-kubelet.conf"],
+                &[
+                    "/etc/eks",
+                    "/etc/kubernetes/azure.json",
+                    "/etc/default/kubelet"
+                ]
+            ),
+            "kubeadm"
         );
     }
 }
