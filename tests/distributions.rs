@@ -417,3 +417,110 @@ fn auto_on_k3s_picks_rancher_k3s_benchmark_and_its_profiles_differ() {
         "both variants agree on what k3s does not have"
     );
 }
+
+/// An EKS-optimized worker as its AMI sets it up: the kubelet's settings in
+/// /etc/kubernetes/kubelet/kubelet-config.json, flags written with a space.
+fn eks_worker(anonymous: bool) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let write = |rel: &str, text: &str, mode: u32| {
+        let path = root.join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+    let kubelet = [
+        "/usr/bin/kubelet",
+        "--config",
+        "/etc/kubernetes/kubelet/kubelet-config.json",
+        "--kubeconfig",
+        "/var/lib/kubelet/kubeconfig",
+        "--container-runtime-endpoint",
+        "unix:///run/containerd/containerd.sock",
+        "--image-credential-provider-config",
+        "/etc/eks/image-credential-provider/config.json",
+        "--image-credential-provider-bin-dir",
+        "/etc/eks/image-credential-provider",
+        "--node-ip=10.0.1.23",
+        "--hostname-override=ip-10-0-1-23.ec2.internal",
+        "--cloud-provider=external",
+        "--node-labels=eks.amazonaws.com/nodegroup=ng-1,eks.amazonaws.com/capacityType=ON_DEMAND",
+        "--v=2",
+    ];
+    write("proc/3100/cmdline", &(kubelet.join("\0") + "\0"), 0o644);
+    write(
+        "etc/kubernetes/kubelet/kubelet-config.json",
+        &format!(
+            r#"{{"kind":"KubeletConfiguration","apiVersion":"kubelet.config.k8s.io/v1beta1",
+"address":"0.0.0.0","authentication":{{"anonymous":{{"enabled":{anonymous}}},
+"webhook":{{"cacheTTL":"2m0s","enabled":true}},"x509":{{"clientCAFile":"/etc/kubernetes/pki/ca.crt"}}}},
+"authorization":{{"mode":"Webhook","webhook":{{"cacheAuthorizedTTL":"5m0s","cacheUnauthorizedTTL":"30s"}}}},
+"clusterDomain":"cluster.local","hairpinMode":"hairpin-veth","readOnlyPort":0,"cgroupDriver":"systemd",
+"cgroupRoot":"/","featureGates":{{"RotateKubeletServerCertificate":true}},"protectKernelDefaults":true,
+"serializeImagePulls":false,"serverTLSBootstrap":true}}"#
+        ),
+        0o644,
+    );
+    write(
+        "var/lib/kubelet/kubeconfig",
+        "apiVersion: v1\nkind: Config\nclusters:\n- cluster:\n    certificate-authority: /etc/kubernetes/pki/ca.crt\n    server: https://0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com\n  name: kubernetes\n",
+        0o600,
+    );
+    write(
+        "etc/kubernetes/pki/ca.crt",
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        0o644,
+    );
+    write(
+        "etc/eks/release",
+        "BASE_AMI_ID=\"ami-0a1b2c3d4e5f67890\"\nARCH=\"x86_64\"\n",
+        0o644,
+    );
+    write("etc/passwd", "root:x:0:0:root:/root:/bin/bash\n", 0o644);
+    write("etc/group", "root:x:0:\n", 0o644);
+    tmp
+}
+
+#[test]
+fn an_eks_worker_gets_the_eks_benchmark_and_its_kubelet_is_judged() {
+    let cache = tempfile::tempdir().unwrap();
+    let run = |anonymous: bool| -> Report {
+        let node = eks_worker(anonymous);
+        let out = kubecis(&[
+            "scan",
+            "--root",
+            &node.path().display().to_string(),
+            "--cache-dir",
+            &cache.path().display().to_string(),
+            "--k8s-version",
+            "1.30.4",
+            "--format",
+            "json",
+        ]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    let report = run(false);
+    assert_eq!(report.benchmark, "eks-1.8.0");
+    assert_eq!(report.node.distribution, "eks");
+    assert!(
+        report.benchmark_from.contains("the benchmark for eks"),
+        "{}",
+        report.benchmark_from
+    );
+    for (id, state) in [
+        ("3.1.1", State::Pass), // kubeconfig 0600
+        ("3.1.3", State::Pass), // kubelet-config.json 0644
+        ("3.2.1", State::Pass), // anonymous off in the config file
+        ("3.2.4", State::Pass), // readOnlyPort 0
+        ("3.2.9", State::Pass), // the gate is on
+    ] {
+        let r = report.result(id).unwrap();
+        assert_eq!(r.state, state, "{id}: {r:?}");
+    }
+    // The provider's settings are cluster-wide: not judged on a worker.
+    let provider = report.result("5.1.1").unwrap();
+    assert_eq!(provider.state, State::NotApplicable, "{provider:?}");
+    assert_eq!(run(true).result("3.2.1").unwrap().state, State::Fail);
+}
