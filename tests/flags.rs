@@ -837,3 +837,134 @@ fn the_request_timeout_of_rke_cis_1_4_must_be_a_positive_duration() {
         check(&report, "1.1.38", want, says, &format!("{flag:?}"));
     }
 }
+
+/// The kubelet's `--config-dir`: each `.conf` file overrides the `--config`
+/// file key by key, in lexical order; the command line beats them all; the
+/// report names the file that set the value.
+#[test]
+fn kubelet_drop_ins_override_its_config_file_in_lexical_order() {
+    let cache = tempfile::tempdir().unwrap();
+    const DIR: &str = "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d";
+    let anonymous = |on: bool| {
+        kubelet_config(&format!(
+            "authentication:\n  anonymous:\n    enabled: {on}\n"
+        ))
+    };
+    let base = anonymous(false);
+    let defaults = anonymous(false);
+    let debug = anonymous(true);
+    let stray = anonymous(false);
+    let d = |name: &str| format!("{}/{name}", DIR.trim_start_matches('/'));
+    let (defaults_path, debug_path, stray_path) = (
+        d("00-k3s-defaults.conf"),
+        d("50-debug.conf"),
+        d("90-notes.txt"),
+    );
+    for benchmark in ["cis-1.11", "k3s-cis-1.11"] {
+        let scan = |flags: &[&'static str], files: &[(&str, &str)]| {
+            let mut all = vec![(KUBELET_CONFIG, base.as_str())];
+            all.extend_from_slice(files);
+            scan_node(cache.path(), benchmark, &[kubelet(flags)], &all)
+        };
+        let with_dir: &[&'static str] =
+            &["--config-dir=/var/lib/rancher/k3s/agent/etc/kubelet.conf.d"];
+        // The last .conf file sets it; a file without .conf is not the kubelet's.
+        let report = scan(
+            with_dir,
+            &[
+                (&defaults_path, &defaults),
+                (&debug_path, &debug),
+                (&stray_path, &stray),
+            ],
+        );
+        check(&report, "4.2.1", State::Fail, "50-debug.conf", benchmark);
+        // Without the override, the drop-in that has the key is named.
+        let report = scan(with_dir, &[(&defaults_path, &defaults)]);
+        check(
+            &report,
+            "4.2.1",
+            State::Pass,
+            "00-k3s-defaults.conf",
+            benchmark,
+        );
+        // The command line wins over every file.
+        let flags: &[&'static str] = &[
+            "--config-dir=/var/lib/rancher/k3s/agent/etc/kubelet.conf.d",
+            "--anonymous-auth=false",
+        ];
+        let report = scan(flags, &[(&debug_path, &debug)]);
+        check(&report, "4.2.1", State::Pass, "command line", benchmark);
+        // Without --config-dir, the directory is not the kubelet's.
+        let report = scan(&[], &[(&debug_path, &debug)]);
+        check(&report, "4.2.1", State::Pass, "config.yaml", benchmark);
+    }
+}
+
+/// A bundle that grants the kubelet's config file but not its drop-in
+/// directory cannot judge a kubelet that has one: an error, never a pass.
+#[test]
+fn a_drop_in_directory_outside_the_grant_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    let proc = root.join("proc/1120");
+    std::fs::create_dir_all(&proc).unwrap();
+    std::fs::write(
+        proc.join("cmdline"),
+        "/usr/bin/kubelet\0--config=/var/lib/kubelet/config.yaml\0--config-dir=/etc/kubernetes/kubelet.conf.d\0",
+    )
+    .unwrap();
+    put(
+        root.join("var/lib/kubelet/config.yaml"),
+        &kubelet_config("authentication:\n  anonymous:\n    enabled: false\n"),
+    );
+    put(
+        root.join("etc/kubernetes/kubelet.conf.d/10-open.conf"),
+        &kubelet_config("authentication:\n  anonymous:\n    enabled: true\n"),
+    );
+    let bundles = dir.path().join("bundles");
+    write_bundle(
+        &bundles,
+        "old-kubelet",
+        "node",
+        r#"- id: "9.1.1"
+  title: anonymous off, granted the config file alone
+  automated: true
+  scored: true
+  check: flag
+  settings: {component: kubelet, config: "${kubelet.conf}", tests: [{flag: --anonymous-auth, key: authentication.anonymous.enabled, compare: {op: eq, value: "false"}, default: "true"}]}
+  grants: {processes: [kubelet], content: ["${kubelet.conf}"]}
+  remediation: r
+- id: "9.1.2"
+  title: the kubelet names a config file
+  automated: true
+  scored: true
+  check: flag
+  settings: {component: kubelet, tests: [{flag: --config}]}
+  grants: {processes: [kubelet]}
+  remediation: r
+"#,
+    );
+    let out = kubecis(&[
+        "scan",
+        "--benchmark",
+        "old-kubelet",
+        "--bundle-dir",
+        bundles.to_str().unwrap(),
+        "--root",
+        root.to_str().unwrap(),
+        "--format",
+        "json",
+        "--no-cache",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    let r = report.result("9.1.1").unwrap();
+    assert_eq!(r.state, State::Error, "{r:?}");
+    assert!(r.reason.contains("--config-dir"), "{r:?}");
+}
+
+/// Write a file, creating its directory.
+fn put(path: std::path::PathBuf, text: &str) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}

@@ -1124,8 +1124,10 @@ def convert_flag(check, node_type, report):
     settings["tests"] = tests
     grants = {"processes": [component]}
     if uses_config:
-        # Values of the config file: a content grant.
+        # Values of the config file: a content grant (the kubelet's drop-ins too).
         grants["content"] = [settings["config"]]
+        if component == "kubelet":
+            grants["content"].append("${kubelet.confdir}")
     if uses_env:
         # Only the variables the tests read.
         grants["environment"] = {component: sorted({t["env"] for t in tests if "env" in t})}

@@ -143,8 +143,32 @@ struct Evidence<'a> {
     process: &'a Process,
     flags: Flags,
     config: Option<&'a str>,
+    /// The kubelet's `--config-dir` files, in the order the kubelet applies them.
+    drop_ins: Vec<String>,
     env: Option<Vec<(String, String)>>,
     kubernetes: Option<&'a str>,
+}
+
+/// The `.conf` files of the kubelet's `--config-dir`, in lexical order: the
+/// kubelet merges each over its `--config` file, the last one winning key by key.
+fn drop_ins(flags: &Flags) -> Result<Vec<String>, String> {
+    let Some(dir) = flags.get("config-dir").filter(|d| !d.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let mut names = match node::list_dir(&dir) {
+        Ok(names) => names,
+        Err(Error::NotFound(_)) => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(format!(
+                "listing the kubelet's --config-dir {dir}: {}",
+                Why(&e)
+            ));
+        }
+    };
+    names.retain(|n| n.ends_with(".conf"));
+    names.sort();
+    let dir = dir.trim_end_matches('/');
+    Ok(names.into_iter().map(|n| format!("{dir}/{n}")).collect())
 }
 
 /// `1.22.4`, `v1.22` or `1.22.0+k3s1` as (1, 22).
@@ -162,18 +186,32 @@ impl Evidence<'_> {
         Some((flag.trim_start_matches('-').to_owned(), value.into_owned()))
     }
 
-    /// A config-file value by key, as text; `None` when the key is absent, empty or null.
-    fn config_text(&self, key: &str) -> Result<Option<(String, &str)>, String> {
-        let Some(path) = self.config else {
+    /// A config value by key, as text, and the file that set it: the last
+    /// drop-in that has the key, else the config file. `None` when the key is
+    /// absent, empty or null everywhere.
+    fn config_text(&self, key: &str) -> Result<Option<(String, String)>, String> {
+        let Some(config) = self.config else {
             return Ok(None);
         };
-        match node::config_value(path, key) {
-            Ok(json) => Ok(Some(json_text(&json))
-                .filter(|t| !t.is_empty())
-                .map(|t| (t, path))),
-            Err(Error::NotFound(_)) => Ok(None),
-            Err(e) => Err(format!("reading {key} from {path}: {}", Why(&e))),
+        for path in self
+            .drop_ins
+            .iter()
+            .rev()
+            .map(String::as_str)
+            .chain([config])
+        {
+            match node::config_value(path, key) {
+                Ok(json) => {
+                    let text = json_text(&json);
+                    if !text.is_empty() {
+                        return Ok(Some((text, path.to_owned())));
+                    }
+                }
+                Err(Error::NotFound(_)) => {}
+                Err(e) => return Err(format!("reading {key} from {path}: {}", Why(&e))),
+            }
         }
+        Ok(None)
     }
 
     /// A feature gate's value, as the component resolves it: the gate named on the command line,
@@ -440,10 +478,20 @@ impl Check for FlagCheck {
             } else {
                 None
             };
+            let flags = Flags::parse(&process.args);
+            let drop_ins = if settings.component == "kubelet" && settings.config.is_some() {
+                match drop_ins(&flags) {
+                    Ok(files) => files,
+                    Err(e) => return fail(e),
+                }
+            } else {
+                Vec::new()
+            };
             let evidence = Evidence {
                 process,
-                flags: Flags::parse(&process.args),
+                flags,
                 config: settings.config.as_deref(),
+                drop_ins,
                 env,
                 kubernetes: kubernetes.as_deref(),
             };

@@ -157,6 +157,21 @@ pub(super) const PLACES: &[Place] = &[
         ],
     },
     Place {
+        // The kubelet's drop-in directory: its `.conf` files override the
+        // `--config` file, in lexical order. Only the running kubelet's flag
+        // names it.
+        var: "kubelet.confdir",
+        component: "kubelet",
+        flag: Some("config-dir"),
+        config_key: None,
+        order: Order::LiveOnly,
+        candidates: &[
+            "/var/lib/rancher/k3s/agent/etc/kubelet.conf.d",
+            "/var/lib/rancher/rke2/agent/etc/kubelet.conf.d",
+            "/etc/kubernetes/kubelet.conf.d",
+        ],
+    },
+    Place {
         var: "kubelet.kubeconfig",
         component: "kubelet",
         flag: Some("kubeconfig"),
