@@ -524,3 +524,47 @@ fn an_eks_worker_gets_the_eks_benchmark_and_its_kubelet_is_judged() {
     assert_eq!(provider.state, State::NotApplicable, "{provider:?}");
     assert_eq!(run(true).result("3.2.1").unwrap().state, State::Fail);
 }
+
+/// Generic CIS chosen by hand on a k3s or RKE node still gives the advice of
+/// that distribution; on kubeadm, kubeadm's.
+#[test]
+fn generic_cis_on_k3s_and_rke_advises_their_own_files() {
+    for (fixture, benchmark, own, foreign) in [
+        (
+            "k3s-server",
+            "cis-1.10",
+            "/etc/rancher/k3s/config.yaml",
+            "/etc/kubernetes/manifests",
+        ),
+        (
+            "rke-node",
+            "cis-1.5",
+            "cluster.yml",
+            "/etc/kubernetes/manifests",
+        ),
+        (
+            "kubeadm-control-plane",
+            "cis-1.8",
+            "/etc/kubernetes/manifests",
+            "/etc/rancher",
+        ),
+    ] {
+        let node = Materialised::new(fixture);
+        let report = scan(&node, &["--benchmark", benchmark, "--k8s-version", "1.26"]);
+        let anonymous = report.result("1.2.1").unwrap();
+        assert!(
+            anonymous.remediation.contains(own),
+            "{fixture}: {}",
+            anonymous.remediation
+        );
+        for r in &report.results {
+            let unless_present = r.remediation.contains("Only if such a file exists");
+            assert!(
+                !r.remediation.contains(foreign) || unless_present,
+                "{fixture} {}: {}",
+                r.id,
+                r.remediation
+            );
+        }
+    }
+}

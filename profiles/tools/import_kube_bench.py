@@ -973,6 +973,8 @@ class Report:
         self.distribution = distribution
         # A managed-cloud benchmark: (provider's name, its CLI), else None.
         self.provider = None
+        # Only the remediation of this conversion is used (remediation_for).
+        self.alternative = False
         self.manual = []      # (id, title, reason)
         self.notes = []       # (id, text)
 
@@ -1696,6 +1698,22 @@ def flag_remediation(settings, node_type, title_key, flavor="generic"):
 
 
 def convert_check(check, node_type, report):
+    item = _convert_check(check, node_type, report)
+    if report.flavor == "generic" and not report.provider and not report.alternative:
+        # The same advice for nodes whose distribution keeps the setting elsewhere.
+        other = {}
+        for flavor in ("k3s", "rke2", "rke"):
+            alt = Report(flavor=flavor)
+            alt.alternative = True
+            text = _convert_check(check, node_type, alt)["remediation"]
+            if text != item["remediation"]:
+                other[flavor] = text
+        if other:
+            item["remediation_for"] = other
+    return item
+
+
+def _convert_check(check, node_type, report):
     item_id = str(check["id"])
     title, automated, title_scored = strip_suffix(check["text"])
     kind = check.get("type")
@@ -1726,7 +1744,7 @@ def convert_check(check, node_type, report):
         remediation = MANUAL[key][1]
         if report.flavor == "rke" and key in MANUAL_RKE:
             remediation = MANUAL_RKE[key][1]
-        if report.distribution:
+        if report.distribution or report.alternative:
             remediation = rancher.manual_remediation(key, report.flavor, remediation)
         item["check"] = "encryption"
         item["settings"] = {"providers": ENCRYPTION[key]}
@@ -1786,7 +1804,7 @@ def convert_check(check, node_type, report):
                   " whether this holds.")
         remediation = "Follow the benchmark's guidance for this item."
         report.note(item_id, "no manual reason in the MANUAL table; generic text used")
-    if report.distribution:
+    if report.distribution or report.alternative:
         remediation = rancher.manual_remediation(key, report.flavor, remediation)
     item["manual"] = reason
     item["remediation"] = wrap(remediation)
@@ -2067,6 +2085,8 @@ def verify(ref_dir, out_dir, bundle_root):
                     if re.search(r"\$[a-z]+(conf|bin|svc|kubeconfig|cafile|datadir)\b", s):
                         errors.append(f"{it['id']}: kube-bench variable left in {s!r}")
                 errors.extend(verify_distribution_words(it, flavor))
+                for other, text in (it.get("remediation_for") or {}).items():
+                    errors.extend(verify_distribution_words(dict(it, remediation=text), other))
                 if "check" in it:
                     n_check += 1
                     if "manual" in it:

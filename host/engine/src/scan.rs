@@ -189,7 +189,10 @@ pub fn scan(
                 expected: outcome.expected,
                 actual: outcome.actual,
                 reason: outcome.reason,
-                remediation: expand_for_shell(item.remediation.trim_end(), &discovery.vars),
+                remediation: expand_for_shell(
+                    item.remediation_on(&distribution.0).trim_end(),
+                    &discovery.vars,
+                ),
             })
         })
         .collect();

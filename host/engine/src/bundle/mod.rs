@@ -212,7 +212,23 @@ pub struct Item {
     /// Why a person must judge it (items without a check).
     pub manual: Option<String>,
     pub remediation: String,
+    /// The remediation for nodes of one distribution (`k3s`, `rke2`, `rke`),
+    /// whose settings live elsewhere than `remediation` says.
+    #[serde(default)]
+    pub remediation_for: BTreeMap<String, String>,
 }
+
+impl Item {
+    /// The remediation a node of this distribution needs.
+    pub fn remediation_on(&self, distribution: &str) -> &str {
+        self.remediation_for
+            .get(distribution)
+            .map_or(&self.remediation, |r| r)
+    }
+}
+
+/// Distributions a bundle may give remediation for (what discovery names).
+pub const DISTRIBUTIONS: [&str; 7] = ["kubeadm", "k3s", "rke2", "rke", "eks", "gke", "aks"];
 
 /// What a check may touch. Reading a file's values (`content`) is a larger
 /// grant than seeing its owner and mode (`metadata`), so the two are apart.
@@ -497,6 +513,16 @@ fn validate(item: &Item, components: &HashSet<String>) -> Result<(), String> {
         }
         _ => {}
     }
+    if let Some(d) = item
+        .remediation_for
+        .keys()
+        .find(|d| !DISTRIBUTIONS.contains(&d.as_str()))
+    {
+        return Err(format!(
+            "remediation_for names unknown distribution {d:?} (known: {})",
+            DISTRIBUTIONS.join(", ")
+        ));
+    }
     let grants = &item.grants;
     if let Some(mib) = grants.memory_mib
         && !(1..=MAX_MEMORY_GRANT_MIB).contains(&mib)
@@ -538,6 +564,7 @@ fn validate(item: &Item, components: &HashSet<String>) -> Result<(), String> {
         }
     }
     let mut texts = vec![item.remediation.clone(), item.settings.to_string()];
+    texts.extend(item.remediation_for.values().cloned());
     texts.extend(grants.paths().cloned());
     for text in texts {
         for var in variables(&text) {
