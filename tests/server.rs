@@ -1038,3 +1038,36 @@ fn serve_scans_its_local_nodes_without_agents() {
         "{err}"
     );
 }
+
+/// cis-operator's built-in profiles of Rancher's distribution benchmarks
+/// become kubecis' bundles and profiles: `rke2-cis-1.8-profile-hardened` is
+/// bundle rke2-cis-1.8 with its hardened profile; `k3s-cis-1.9-profile` is
+/// k3s-cis-1.9, which runs with its one profile.
+#[test]
+fn rancher_distribution_profiles_are_imported_as_bundles_and_profiles() {
+    let dir = tempfile::tempdir().unwrap();
+    let scans = [
+        ("rke2-hardened", "rke2-cis-1.8-profile-hardened"),
+        ("rke2-permissive", "rke2-cis-1.8-profile-permissive"),
+        ("k3s", "k3s-cis-1.9-profile"),
+    ]
+    .map(|(name, profile)| {
+        format!(
+            "apiVersion: cis.cattle.io/v1\nkind: ClusterScan\nmetadata: {{name: {name}}}\nspec: {{scanProfileName: {profile}}}\n"
+        )
+    })
+    .join("---\n");
+    std::fs::write(dir.path().join("clusterscans.yaml"), scans).unwrap();
+    let server = Server::start(dir.path(), "import: [clusterscans.yaml]\n");
+    let (status, body) = server.request("GET", "/api/v1/scans", Some(VIEWER), b"");
+    assert_eq!(status, 200, "{body}");
+    let scans: Vec<serde_json::Value> = serde_json::from_str(body.trim()).unwrap();
+    let scan = |name: &str| scans.iter().find(|s| s["name"] == name).unwrap().clone();
+    assert_eq!(scan("rke2-hardened")["benchmark"], "rke2-cis-1.8");
+    assert_eq!(scan("rke2-hardened")["profile"], "rke2-cis-1.8-hardened");
+    assert_eq!(
+        scan("rke2-permissive")["profile"],
+        "rke2-cis-1.8-permissive"
+    );
+    assert_eq!(scan("k3s")["benchmark"], "k3s-cis-1.9");
+}
