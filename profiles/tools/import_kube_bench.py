@@ -1033,13 +1033,22 @@ def audit_component(audit):
     m = re.search(r"\$(\w+bin)\b", audit or "")
     if m:
         return BIN_VARS.get(m.group(1))
+    m = re.match(r"(/bin/)?ps -ef \| grep (kube-apiserver|kube-controller-manager|kube-scheduler|kubelet)\b",
+                 (audit or "").strip())
+    if m:
+        return JOURNAL_COMPONENTS[m.group(2)]
     m = JOURNAL.search(audit or "")
     return JOURNAL_COMPONENTS[m.group(1)] if m else None
 
 
 def is_process_audit(audit):
     a = (audit or "").strip()
-    if JOURNAL.search(a):
+    if JOURNAL.search(a) or re.match(r"(/bin/)?ps -ef \| grep kube-apiserver \| grep -v grep", a):
+        return True
+    # Rancher's RKE2 audits filter the process list for one flag
+    # (`ps -fC $apiserverbin | grep -o -- '--enable-admission-plugins=…'`);
+    # kubecis reads every instance of the flag, so the filter adds nothing.
+    if re.match(r"(/bin/)?ps -fC \$\w+bin\s*\|\s*grep ", a):
         return True
     return bool(re.fullmatch(r"(/bin/)?ps -(ef|fC) ?(\| ?(/bin/)?grep \$\w+bin ?\| ?(/bin/)?grep -v grep|\$\w+bin)",
                              a))
@@ -1079,6 +1088,12 @@ def convert_flag(check, node_type, report):
         else:
             flag = str(t["flag"]).strip()
             out = {"flag": flag}
+            cmp = t.get("compare") or {}
+            if re.fullmatch(r"[a-z][a-z-]+", flag) and str(cmp.get("value")) == flag:
+                # `grep -o audit-policy-file` then `eq audit-policy-file`: the flag is set.
+                out["flag"] = "--" + flag
+                t = {k: v for k, v in t.items() if k != "compare"}
+                report.note(item_id, f"the reference greps for {flag!r}: judged as --{flag} set")
         flag = out["flag"]
         if "path" in t and not str(t["path"]).startswith("{"):
             # A file named where a JSONPath belongs (Rancher's k3s 4.2.9): the flag must be set.
@@ -1099,6 +1114,12 @@ def convert_flag(check, node_type, report):
                 out["default"] = default
         tests.append(out)
     tests, bin_op = repair_tests(component, tests, bin_op, item_id, report)
+    if component == "etcd" and report.flavor == "generic" and not any("env" in t for t in tests):
+        # etcd reads ETCD_<FLAG> when the flag is absent; older kube-bench files forget it.
+        for t in tests:
+            t["env"] = "ETCD_" + t["flag"].lstrip("-").upper().replace("-", "_")
+        uses_env = True
+        report.note(item_id, "etcd's environment (ETCD_*) added: etcd reads it when the flag is absent")
     uses_config = any("key" in t for t in tests)
     settings = {"component": component}
     override = SETTINGS.get((component, title_key))
@@ -1252,7 +1273,7 @@ def audit_paths(audit):
 
 def title_mode_owner(title):
     """Mode and owner an item's title asks for, for references that test neither."""
-    m = re.search(r"set to (\d{3}) or more restrictive", title)
+    m = re.search(r"(?:permissions|mode) (?:are |is )?set to (\d{3})\b", title)
     o = re.search(r"ownership is set to (\w+:\w+)", title)
     return (m.group(1) if m else None), (o.group(1) if o else None)
 
@@ -1315,8 +1336,9 @@ def convert_file(check, node_type, report):
     elif "CAFILE" in audit:
         settings["paths"] = ["${kubelet.cafile}"]
         grant_paths = ["${kubelet.cafile}"]
-    elif re.search(r"find /etc/kubernetes/(pki|ssl)/?", audit):
-        pki = "/etc/kubernetes/" + re.search(r"find /etc/kubernetes/(pki|ssl)", audit).group(1)
+    elif re.search(r"find (/etc/kubernetes/(pki|ssl)|/var/lib/rancher/(k3s|rke2)/server/tls)/?", audit):
+        pki = re.search(r"find (/etc/kubernetes/(?:pki|ssl)|/var/lib/rancher/(?:k3s|rke2)/server/tls)",
+                        audit).group(1)
         m = re.search(r"-name '\*([\w.]*\.\w+)'", audit)
         d = {"path": pki}
         if m:
@@ -1369,6 +1391,13 @@ def convert_file(check, node_type, report):
             raise ValueError(f"{item_id}: no file in audit {audit!r}")
         settings["paths"] = paths
         grant_paths = list(paths)
+    if mode is None and owner is None and re.search(r"permissions=%a|%U:%G", audit):
+        # Rancher compares some modes for equality (`eq 644`), which a stricter
+        # 600 would fail; the title's "or more restrictive" is what is judged.
+        mode, owner = title_mode_owner(check["text"])
+        if mode or owner:
+            report.note(item_id, "the reference compares the exact mode or owner text; judged as"
+                        " the title says (" + (f"mode {mode} or stricter" if mode else owner) + ")")
     if mode is None and owner is None:
         raise ValueError(f"{item_id}: stat audit without mode or owner test")
     if mode is not None:
