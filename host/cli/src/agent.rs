@@ -5,8 +5,9 @@
 //! found again.
 
 use crate::client::{Client, ServerArgs};
-use crate::target::{SandboxArgs, Target, node_name, prepare};
+use crate::target::{SandboxArgs, Target, node_name, prepare_with};
 use anyhow::{Context, Result};
+use kubecis_engine::bundle::Library;
 use kubecis_engine::node::Node;
 use kubecis_engine::node::discovery::Discovery;
 use kubecis_engine::sandbox::Sandbox;
@@ -59,34 +60,25 @@ pub struct Bundles {
 }
 
 impl Bundles {
-    /// The `bundles:` section of `serve`'s config.
-    pub fn from_config(config: &kubecis_server::config::Packages) -> Bundles {
-        Bundles {
-            packages: crate::bundle::PackageArgs {
-                bundles: config.packages.clone(),
-                trust_keys: config.trust_keys.clone(),
-                trust_dir: config.trust_dir.clone(),
-                allow_unsigned: config.allow_unsigned,
-                allow_downgrade: config.allow_downgrade,
-            },
-            allow_grants: config.allow_grants.clone(),
-        }
+    /// The built-in bundles and these packages, verified: a package that does
+    /// not verify is an error now, not at the first job.
+    pub fn library(&self) -> Result<Library> {
+        let mut library = crate::target::load_library(None, &self.allow_grants)?;
+        self.packages.add_to(&mut library, &self.allow_grants)?;
+        Ok(library)
     }
 }
 
 pub fn run_agent(args: &AgentArgs) -> Result<std::process::ExitCode> {
-    // A package that does not verify stops the agent now, not at its first job.
-    let bundles = &args.bundles;
-    let mut library = crate::target::load_library(None, &bundles.allow_grants)?;
-    bundles
-        .packages
-        .add_to(&mut library, &bundles.allow_grants)?;
+    // A package that does not verify stops the agent now, not at its first
+    // job; verified once, the library serves every job.
+    let library = Arc::new(args.bundles.library()?);
     let client = Client::new(&args.server, Duration::from_secs(args.poll_seconds + 30))?;
     // Warm for the agent's life: components compile (or load) once.
     let sandbox = args.sandbox.sandbox()?;
     let mut backoff = Duration::from_secs(1);
     loop {
-        match turn(args, &client, sandbox) {
+        match turn(args, &client, &library, sandbox) {
             Ok(()) => backoff = Duration::from_secs(1),
             Err(e) => {
                 eprintln!(
@@ -145,7 +137,12 @@ pub fn describe(spec: NodeSpec<'_>) -> Result<Registration> {
 }
 
 /// Register, wait for work, and do it if there is some.
-fn turn(args: &AgentArgs, client: &Client, sandbox: &mut Sandbox) -> Result<()> {
+fn turn(
+    args: &AgentArgs,
+    client: &Client,
+    library: &Arc<Library>,
+    sandbox: &mut Sandbox,
+) -> Result<()> {
     let registration = describe(args.node())?;
     let name = registration.node.clone();
     client
@@ -173,7 +170,7 @@ fn turn(args: &AgentArgs, client: &Client, sandbox: &mut Sandbox) -> Result<()> 
         kubecis_report::output::printable(&work.benchmark)
     );
     let started = std::time::Instant::now();
-    let report = scan_for(args.node(), &name, &work, &args.bundles, sandbox)?;
+    let report = scan_for(args.node(), &name, &work, library, sandbox)?;
     let scanned = started.elapsed();
     let body = serde_json::to_vec(&report)?;
     let path = format!("/api/v1/jobs/{}/reports/{}", work.job, url_segment(&name));
@@ -192,7 +189,7 @@ pub fn scan_for(
     spec: NodeSpec<'_>,
     name: &str,
     work: &Work,
-    bundles: &Bundles,
+    library: &Arc<Library>,
     sandbox: &mut Sandbox,
 ) -> Result<kubecis_model::report::Report> {
     let target = Target {
@@ -210,10 +207,10 @@ pub fn scan_for(
         node_name: Some(name.to_owned()),
         k8s_version: spec.k8s_version.map(str::to_owned),
         bundle_dir: None,
-        allow_grants: bundles.allow_grants.clone(),
-        packages: bundles.packages.clone(),
+        allow_grants: Vec::new(),
+        packages: Default::default(),
     };
-    let mut prepared = prepare(&target, false)?;
+    let mut prepared = prepare_with(&target, Arc::clone(library), false)?;
     // The scan's skip list names ids of its benchmark; one this version lacks skips nothing.
     prepared
         .options

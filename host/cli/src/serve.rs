@@ -4,6 +4,7 @@
 use crate::agent::{Bundles, NodeSpec, describe, scan_for};
 use crate::target::SandboxArgs;
 use anyhow::{Context, Result};
+use kubecis_engine::bundle::Library;
 use kubecis_engine::sandbox::Sandbox;
 use kubecis_model::agent::{Registration, Work};
 use kubecis_server::config::Config;
@@ -24,19 +25,17 @@ pub struct ServeArgs {
 
 pub fn run_serve(args: &ServeArgs) -> Result<ExitCode> {
     let mut config = Config::read(&args.config)?;
-    let bundles = Bundles::from_config(&config.bundles);
-    let mut library = crate::target::load_library(None, &bundles.allow_grants)?;
-    bundles
-        .packages
-        .add_to(&mut library, &bundles.allow_grants)
+    let library = bundles_of(&config.bundles)
+        .library()
         .with_context(|| format!("{}: bundles", args.config.display()))?;
     config.check_benchmarks(&library)?;
+    let library = Arc::new(library);
     let scanner: Option<Arc<dyn NodeScanner>> = if config.local_nodes.is_empty() {
         None
     } else {
         Some(Arc::new(LocalScanner {
             sandbox: Mutex::new(args.sandbox.sandbox()?),
-            bundles,
+            library,
         }))
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -55,7 +54,8 @@ pub fn run_serve(args: &ServeArgs) -> Result<ExitCode> {
 /// Scans local nodes as agents do; one scan at a time, with one sandbox.
 struct LocalScanner {
     sandbox: Mutex<&'static mut Sandbox>,
-    bundles: Bundles,
+    /// Verified when serve started; every job scans with it.
+    library: Arc<Library>,
 }
 
 fn spec(node: &LocalNode) -> NodeSpec<'_> {
@@ -74,8 +74,22 @@ impl NodeScanner for LocalScanner {
 
     fn scan(&self, node: &LocalNode, name: &str, work: &Work) -> Result<Vec<u8>, String> {
         let mut sandbox = self.sandbox.lock().unwrap_or_else(|p| p.into_inner());
-        let report = scan_for(spec(node), name, work, &self.bundles, &mut sandbox)
+        let report = scan_for(spec(node), name, work, &self.library, &mut sandbox)
             .map_err(|e| format!("{e:#}"))?;
         serde_json::to_vec(&report).map_err(|e| e.to_string())
+    }
+}
+
+/// The `bundles:` section of `serve`'s config, as the agent's flags say it.
+fn bundles_of(config: &kubecis_server::config::Packages) -> Bundles {
+    Bundles {
+        packages: crate::bundle::PackageArgs {
+            bundles: config.packages.clone(),
+            trust_keys: config.trust_keys.clone(),
+            trust_dir: config.trust_dir.clone(),
+            allow_unsigned: config.allow_unsigned,
+            allow_downgrade: config.allow_downgrade,
+        },
+        allow_grants: config.allow_grants.clone(),
     }
 }

@@ -12,6 +12,7 @@ use kubecis_engine::skipconfig::SkipConfig;
 use kubecis_engine::waivers::Waivers;
 use kubecis_report::output::printable;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which node, which benchmark, which items: shared by `scan` and `plan`.
@@ -69,7 +70,7 @@ pub struct Target {
 }
 
 pub struct Prepared {
-    pub library: Library,
+    pub library: Arc<Library>,
     pub benchmark: String,
     pub node: Node,
     pub discovery: Discovery,
@@ -206,6 +207,16 @@ pub fn load_library(bundle_dir: Option<&std::path::Path>, allow: &[String]) -> R
 pub fn prepare(target: &Target, plan_anywhere: bool) -> Result<Prepared> {
     let mut library = load_library(target.bundle_dir.as_deref(), &target.allow_grants)?;
     target.packages.add_to(&mut library, &target.allow_grants)?;
+    prepare_with(target, Arc::new(library), plan_anywhere)
+}
+
+/// `prepare` with a library already loaded and verified (an agent's or
+/// `serve`'s, kept for the process's life); `target`'s bundle flags are not read.
+pub fn prepare_with(
+    target: &Target,
+    library: Arc<Library>,
+    plan_anywhere: bool,
+) -> Result<Prepared> {
     let targets = parse_targets(target)?;
     // With a named benchmark, bad input is refused before the node is opened.
     let named = if target.benchmark.eq_ignore_ascii_case("auto") {
