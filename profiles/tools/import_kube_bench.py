@@ -1647,7 +1647,7 @@ def config_arg_remediation(settings, flavor):
     example = f'{shown["flag"].lstrip("-")}={value}' if value else None
     replaces = any((t.get("compare") or {}).get("op") == "has" for t in tests)
     return rancher.arg_remediation(flavor, component, join_phrases(tests, combine, fphrase),
-                                   example, COMPONENT[component][0], replaces)
+                                   example, replaces)
 
 
 def rke_flag_remediation(settings, title_key):

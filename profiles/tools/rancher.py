@@ -231,7 +231,7 @@ RESTART = {
 SERVER_ONLY = {"apiserver", "controllermanager", "scheduler", "etcd"}
 
 
-def arg_remediation(flavor, component, sentence, example, binary, replaces_list):
+def arg_remediation(flavor, component, sentence, example, replaces_list):
     """k3s or RKE2: set `sentence` through config.yaml and restart."""
     d = NAMES[flavor]
     key = ARG_KEY[component]
