@@ -220,3 +220,49 @@ fn keys_must_name_benchmarks() {
     let good = SkipConfig::parse(r#"{"skip": {"RKE-CIS-1.4": ["1.1.1"]}}"#).unwrap();
     good.check_names(&library, path).unwrap();
 }
+
+/// The built-in bundles are what `profiles/tools/regenerate.sh` makes from
+/// the reference data beside the repository: nobody edited a generated file
+/// by hand, and the importer's self-checks (variables, grants, advice that
+/// names the distribution's own files) hold for every one.
+#[test]
+fn built_in_bundles_are_what_the_importer_makes() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let reference = repo.join("../shared/reference");
+    assert!(
+        reference.join("kube-bench").is_dir(),
+        "{}: the reference data must be beside the repository",
+        reference.display()
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("profiles");
+    let status = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(repo.join("profiles"))
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = std::process::Command::new("sh")
+        .arg(copy.join("tools/regenerate.sh"))
+        .arg(&reference)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && !stdout.contains("ERROR"),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let diff = std::process::Command::new("diff")
+        .args(["-r", "-x", "__pycache__"])
+        .arg(repo.join("profiles"))
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(
+        diff.status.success(),
+        "regenerated bundles differ from profiles/:\n{}",
+        String::from_utf8_lossy(&diff.stdout)
+    );
+}
