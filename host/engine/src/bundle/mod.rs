@@ -7,7 +7,7 @@ pub mod package;
 
 pub use builtins::Builtins;
 
-use crate::node::discovery::NodeType;
+use crate::node::discovery::{DISTRIBUTIONS, NodeType};
 use kubecis_model::natural_key;
 use serde::Deserialize;
 use std::borrow::Cow;
@@ -226,9 +226,6 @@ impl Item {
             .map_or(&self.remediation, |r| r)
     }
 }
-
-/// Distributions a bundle may give remediation for (what discovery names).
-pub const DISTRIBUTIONS: [&str; 7] = ["kubeadm", "k3s", "rke2", "rke", "eks", "gke", "aks"];
 
 /// What a check may touch. Reading a file's values (`content`) is a larger
 /// grant than seeing its owner and mode (`metadata`), so the two are apart.
@@ -754,26 +751,30 @@ impl Library {
             Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
         };
         let want = minor(version).ok_or_else(|| BundleError::Version(version.to_owned()))?;
+        // Built-in bundles whose name starts so, with each minor version they
+        // list, oldest first.
+        let by_minor = |prefix: &str| {
+            let mut found: Vec<(&Entry, (u64, u64))> = self
+                .entries
+                .iter()
+                .filter(|e| e.builtin && e.benchmark.starts_with(prefix))
+                .flat_map(|b| {
+                    b.kubernetes
+                        .iter()
+                        .filter_map(move |k| minor(k).map(|m| (b, m)))
+                })
+                .collect();
+            found.sort_by_key(|(_, m)| *m);
+            found
+        };
         // k3s-cis-1.8, rke-cis-1.4, eks-1.8.0: the distribution's own.
-        let own = format!("{distribution}-");
-        let listed = |e: &&Entry| e.kubernetes.iter().any(|k| minor(k) == Some(want));
-        let mut own_bundles: Vec<(&Entry, (u64, u64))> = self
-            .entries
-            .iter()
-            .filter(|e| e.builtin && e.benchmark.starts_with(&own))
-            .flat_map(|b| {
-                b.kubernetes
-                    .iter()
-                    .filter_map(move |k| minor(k).map(|m| (b, m)))
-            })
-            .collect();
-        own_bundles.sort_by_key(|(_, m)| *m);
-        if let Some((e, _)) = own_bundles.iter().find(|(e, _)| listed(e)) {
+        let own = by_minor(&format!("{distribution}-"));
+        if let Some((e, _)) = own.iter().find(|(_, m)| *m == want) {
             return Ok((e.bundle()?, None));
         }
         // Newer than every benchmark of its distribution: the newest of them
         // still knows where the distribution keeps its settings.
-        if let Some((e, newest)) = own_bundles.last()
+        if let Some((e, newest)) = own.last()
             && want > *newest
         {
             return Ok((
@@ -784,17 +785,7 @@ impl Library {
                 )),
             ));
         }
-        let mut generic: Vec<(&Entry, (u64, u64))> = self
-            .entries
-            .iter()
-            .filter(|b| b.builtin && b.benchmark.starts_with("cis-"))
-            .flat_map(|b| {
-                b.kubernetes
-                    .iter()
-                    .filter_map(move |k| minor(k).map(|m| (b, m)))
-            })
-            .collect();
-        generic.sort_by_key(|(_, m)| *m);
+        let generic = by_minor("cis-");
         if let Some((e, _)) = generic.iter().find(|(_, m)| *m == want) {
             return Ok((e.bundle()?, None));
         }

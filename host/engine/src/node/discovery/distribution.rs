@@ -4,6 +4,9 @@ use super::Discovery;
 use crate::node::{Node, NodePath};
 use kubecis_sdk::flags::Flags;
 
+/// Every distribution discovery can name (bundles' `remediation_for` keys).
+pub const DISTRIBUTIONS: [&str; 7] = ["kubeadm", "k3s", "rke2", "rke", "eks", "gke", "aks"];
+
 impl Discovery {
     /// The Kubernetes distribution and the evidence for it: k3s and RKE2 by
     /// their own processes or data directories, RKE by its /etc/kubernetes/ssl
@@ -79,6 +82,7 @@ impl Discovery {
                 "/etc/kubernetes/azure.json and /etc/default/kubelet exist (an AKS node)",
             ),
         ];
+        debug_assert!(rules.iter().all(|(d, _, _)| DISTRIBUTIONS.contains(d)));
         rules.iter().find(|(_, holds, _)| *holds).map_or(
             (
                 "unknown".to_owned(),

@@ -13,6 +13,7 @@ mod places;
 mod version;
 
 pub use components::{COMPONENTS, Component};
+pub use distribution::DISTRIBUTIONS;
 pub use kubecis_model::NodeType;
 pub use node_type::node_types;
 
