@@ -50,12 +50,9 @@ pub fn run_benchmarks(bundle_dir: Option<&Path>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Kubernetes minor versions as runs: `1.19-1.21, 1.24`.
+/// Kubernetes minor versions as runs: `1.19-1.21,1.24`.
 fn versions(list: &[String]) -> String {
-    let minor = |v: &str| -> Option<(u64, u64)> {
-        let (a, b) = v.split_once('.')?;
-        Some((a.parse().ok()?, b.parse().ok()?))
-    };
+    let minor = kubecis_engine::bundle::minor_version;
     let mut runs: Vec<(String, String)> = Vec::new();
     for v in list {
         match (runs.last_mut(), minor(v)) {

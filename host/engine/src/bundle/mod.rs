@@ -50,6 +50,12 @@ pub enum BundleError {
     },
 }
 
+/// `1.26`, `v1.26.9` as (1, 26); `None` when it is no version.
+pub fn minor_version(v: &str) -> Option<(u64, u64)> {
+    let mut parts = v.trim_start_matches('v').split('.');
+    Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+}
+
 fn invalid(file: &str, message: impl Into<String>) -> BundleError {
     BundleError::Invalid {
         file: file.to_owned(),
@@ -746,10 +752,7 @@ impl Library {
         version: &str,
         distribution: &str,
     ) -> Result<(&Bundle, Option<String>), BundleError> {
-        let minor = |v: &str| -> Option<(u64, u64)> {
-            let mut parts = v.trim_start_matches('v').split('.');
-            Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
-        };
+        let minor = minor_version;
         let want = minor(version).ok_or_else(|| BundleError::Version(version.to_owned()))?;
         // Built-in bundles whose name starts so, with each minor version they
         // list, oldest first.
